@@ -63,4 +63,43 @@ int config_parse_string(struct config *cfg, const char *name,
 int config_write(const struct config *cfg, const char *path, char *errbuf,
     size_t errsz) WUR;
 
+/*
+ * hrpost's INI dialect, for every file read with libinih (hrpost.conf,
+ * templates/packs.ini, templates/i18n/<lang>.ini).  Left alone, libinih
+ * cuts a line longer than its buffer into pieces it parses and counts as
+ * lines, joins an indented line to the key above, truncates long section
+ * names, ignores what follows "]", and never shows its handler a section
+ * without keys.  config_ini_check() refuses all of that before libinih
+ * runs: lines of at most CONFIG_INI_LINE_MAX bytes, no indented line other
+ * than a comment, headers "[name]" of 1 to CONFIG_INI_SECTION_MAX bytes
+ * followed by nothing but a comment, no key before the first header, and
+ * every other line "key = value" (libinih's own syntax check).
+ *
+ * @on_section (may be NULL) is called once per header, in file order, when
+ * its section ends, with its line and the number of keys it holds; it
+ * returns 0, or -1 after writing "file:line: reason" into @errbuf.
+ * Returns 0, or -1 with "@name:line: reason" in @errbuf.
+ */
+#define CONFIG_INI_LINE_MAX 190
+#define CONFIG_INI_SECTION_MAX 40
+int config_ini_check(const char *name, const char *text,
+    int (*on_section)(void *arg, const char *section, int line, int nkeys,
+    char *errbuf, size_t errsz), void *arg, char *errbuf, size_t errsz) WUR;
+
+/*
+ * Read INI file @path whole: a regular file (a FIFO is not waited on) of
+ * at most @max bytes without NUL bytes, which would hide the rest of the
+ * file from libinih.  Returns a malloc'd NUL-terminated string the caller
+ * frees, or NULL with "path: reason" in @errbuf.
+ */
+char *config_ini_read(const char *path, size_t max, char *errbuf,
+    size_t errsz);
+
+/*
+ * The line of the @ordinal-th "key = value" (from 1) libinih reads in
+ * @text, a text config_ini_check() accepted; 0 when there is none.  Lets a
+ * check made after parsing name the line it is about.
+ */
+int config_ini_key_line(const char *text, unsigned ordinal);
+
 #endif

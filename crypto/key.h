@@ -20,6 +20,10 @@
 #include "crypto/seal.h"
 
 #define KEY_PEPPER_LEN 32
+/* Longest passphrase (OpenSSL's PEM passphrase buffer is this size). */
+#define KEY_PASSPHRASE_MAX 1024
+/* Largest key file read; anything bigger is not a key (KEY_ERR_FORMAT). */
+#define KEY_FILE_MAX (16 * 1024)
 
 struct centre_key;
 
@@ -28,7 +32,7 @@ enum key_status {
 	KEY_ERR_IO,		/* cannot open, read or write the file (errno kept) */
 	KEY_ERR_EXISTS,		/* refusing to overwrite an existing key file */
 	KEY_ERR_SYMLINK,	/* the path is a symbolic link */
-	KEY_ERR_PERMS,		/* private key readable by group or others */
+	KEY_ERR_PERMS,		/* private key has group or other permissions */
 	KEY_ERR_FORMAT,		/* not a PEM X25519 key */
 	KEY_ERR_PASSPHRASE,	/* wrong passphrase, or a passphrase is needed */
 	KEY_ERR_INTERNAL,	/* OpenSSL or allocation failure */
@@ -40,7 +44,9 @@ struct centre_key *key_generate(void);
 /*
  * Write the private key to @privpath (mode 0600, must not exist) and the
  * public key to @pubpath (mode 0644, must not exist).  @pass of @passlen
- * bytes encrypts the private key; NULL writes it unencrypted (demo only).
+ * bytes (1 to KEY_PASSPHRASE_MAX, else KEY_ERR_PASSPHRASE) encrypts the
+ * private key; NULL writes it unencrypted (demo only).  Either both files
+ * are written or neither is (KEY_ERR_EXISTS when one is already there).
  */
 enum key_status key_save(const struct centre_key *key, const char *privpath,
     const char *pubpath, const char *pass, size_t passlen) WUR;
@@ -48,12 +54,16 @@ enum key_status key_save(const struct centre_key *key, const char *privpath,
 /*
  * Read a private key.  @pass may be NULL for an unencrypted key; an
  * encrypted key without a passphrase, or with the wrong one, gives
- * KEY_ERR_PASSPHRASE.  Refuses symlinks and files readable by others.
+ * KEY_ERR_PASSPHRASE.  Refuses symlinks, non-regular files, files with any
+ * group or other permission bit, and files over KEY_FILE_MAX.
  */
 enum key_status key_load_private(const char *path, const char *pass,
     size_t passlen, struct centre_key **out) WUR;
 
-/* Read a public key file into @pub. */
+/*
+ * Read a public key file into @pub.  Refuses symlinks (KEY_ERR_SYMLINK) and
+ * non-regular files like key_load_private(), but not mode 0644.
+ */
 enum key_status key_load_public(const char *path,
     uint8_t pub[SEAL_PUBLIC_LEN]) WUR;
 

@@ -15,6 +15,13 @@
 
 #define PSEUDONYM_LEN 32
 
+/*
+ * HMAC-SHA256 keyed with @pepper (@pepperlen bytes, normally key_pepper())
+ * over @domain || 0x00 || the @valuelen bytes at @value, into @out.  The
+ * caller normalises @value first.  Returns 0, or -1 for an empty pepper,
+ * domain or value (an empty value would make everyone without a phone
+ * "the same person") or an OpenSSL failure; @out is zeroed on failure.
+ */
 int pseudonym_compute(const uint8_t *pepper, size_t pepperlen,
     const char *domain, const void *value, size_t valuelen,
     uint8_t out[PSEUDONYM_LEN]) WUR;

@@ -30,6 +30,8 @@
 #define SEAL_OVERHEAD_MAX 128
 /* Largest plaintext accepted: personal data is small; anything larger is a bug. */
 #define SEAL_PLAINTEXT_MAX (64 * 1024)
+/* Largest AAD accepted: a row and field name ("orders/<ref>/pii"). */
+#define SEAL_AAD_MAX 1024
 
 struct centre_key;
 
@@ -37,9 +39,9 @@ enum seal_status {
 	SEAL_OK = 0,
 	SEAL_ERR_TRUNCATED,	/* shorter than the smallest possible blob */
 	SEAL_ERR_VERSION,	/* first byte is not a version we know */
-	SEAL_ERR_KEY,		/* not sealed to this key */
+	SEAL_ERR_KEY,		/* not sealed to this key (or header damaged) */
 	SEAL_ERR_AUTH,		/* altered, or opened with the wrong AAD */
-	SEAL_ERR_TOO_LARGE,	/* plaintext or blob over the limits */
+	SEAL_ERR_TOO_LARGE,	/* plaintext, AAD or blob over the limits */
 	SEAL_ERR_INTERNAL,	/* OpenSSL or allocation failure */
 };
 

@@ -18,8 +18,16 @@
  *   name.en = Injection kit
  *   weight = 180             ; grams
  *   item = SYR1 10           ; item code and quantity, repeated
- *   variant = 30G-8 29G-12   ; optional choices (needle gauge-length)
- *   variant.default = 30G-8
+ *   item = NDL25 10 25G-16   ; only when variant 25G-16 is chosen
+ *   variant = 30G-8 29G-12 25G-16  ; optional choices (needle gauge-length)
+ *   variant.default = 30G-8  ; optional, else the first variant
+ *
+ * Every pack and item needs name.fr; name.<lang> needs
+ * templates/i18n/<lang>.ini.  Sections, keys and items may come in any
+ * order; a key is given once (except item), an item once per pack and
+ * variant.  There is at least one pack, and whatever variant is chosen a
+ * pack holds at least one item.  Lines follow config_ini_check()
+ * (base/config.h).
  *
  * A malformed file is refused with "file:line: reason".
  */
@@ -46,6 +54,11 @@ struct catalogue;
 struct catalogue_pack_item {
 	const char *item;	/* item code */
 	int qty;
+	/*
+	 * NULL: in the pack whatever the variant.  Else the item goes in only
+	 * when this variant is chosen (see catalogue_pack_item_in()).
+	 */
+	const char *variant;
 };
 
 struct catalogue_pack {
@@ -71,6 +84,15 @@ struct catalogue_item {
  * NULL and writes "path:line: reason" into @errbuf.
  */
 struct catalogue *catalogue_load(const char *dir, char *errbuf, size_t errsz);
+
+/*
+ * The same from memory (tests, fuzzing): @text stands for packs.ini and
+ * @name for its path in messages; @dir is still scanned for i18n/.
+ */
+struct catalogue *catalogue_parse_string(const char *dir, const char *name,
+    const char *text, char *errbuf, size_t errsz);
+
+/* Free everything catalogue_load() returned.  NULL is fine. */
 void catalogue_free(struct catalogue *cat);
 
 /* The directory the catalogue was loaded from (templates/). */
@@ -98,6 +120,13 @@ const char *catalogue_item_name(const struct catalogue *cat,
 
 /* true when @variant is one of @pack's variants (case-insensitive). */
 bool catalogue_pack_has_variant(const struct catalogue_pack *pack,
+    const char *variant);
+
+/*
+ * true when @it goes into a pack packed with variant @variant (NULL or ""
+ * for a pack without variants): items without a variant always do.
+ */
+bool catalogue_pack_item_in(const struct catalogue_pack_item *it,
     const char *variant);
 
 /* Languages templates/i18n has, e.g. "en", "es", "fr", "pt", "ru". */

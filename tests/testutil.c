@@ -2,7 +2,9 @@
  * Helpers for the Check suites: scratch directories, test data paths, and
  * raw searches of files (used to prove plaintext never reaches a database).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
