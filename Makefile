@@ -49,6 +49,9 @@ INTEG_BINS = $(INTEG_TESTS:%=$(BUILD)/tests/integration/check_%)
 BENCH_BINS = $(BENCHES:%=$(BUILD)/bench/bench_%)
 HRPOST    = $(BUILD)/hrpost
 
+# Keep objects make would otherwise delete as intermediates.
+.SECONDARY:
+
 .PHONY: all deps run check unit integration asan valgrind fuzz fuzz-build \
 	bench checksrc install uninstall clean
 
