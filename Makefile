@@ -50,7 +50,7 @@ BENCH_BINS = $(BENCHES:%=$(BUILD)/bench/bench_%)
 HRPOST    = $(BUILD)/hrpost
 
 # Keep objects make would otherwise delete as intermediates.
-.SECONDARY:
+.PRECIOUS: $(BUILD)/%.o
 
 .PHONY: all deps run check unit integration asan valgrind fuzz fuzz-build \
 	bench checksrc install uninstall clean
@@ -67,6 +67,13 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+# The templates path is compiled in: rebuild what uses it when DATADIR
+# changes (make install PREFIX=/opt/hrpost after a plain make).
+$(BUILD)/datadir.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+$(BUILD)/cli/common.o: $(BUILD)/datadir.txt
 
 $(BUILD)/libhrpost.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
