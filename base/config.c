@@ -22,18 +22,6 @@
 
 #include "base/config.h"
 
-/* Write an error message; a message cut short still says something. */
-static void __attribute__((format(printf, 3, 4)))
-errorf(char *errbuf, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(errbuf, errsz, fmt, ap);
-	va_end(ap);
-}
 
 /* INI dialect -------------------------------------------------------------- */
 
@@ -96,23 +84,23 @@ config_ini_read(const char *path, size_t max, char *errbuf, size_t errsz)
 	/* O_NONBLOCK: a FIFO put in the file's place must not hang us. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		errorf(errbuf, errsz, "%s: %s", path,
+		errbuf_set(errbuf, errsz, "%s: %s", path,
 		    strerror(errno));
 		goto fail;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		errorf(errbuf, errsz, "%s: not a regular file",
+		errbuf_set(errbuf, errsz, "%s: not a regular file",
 		    path);
 		goto fail;
 	}
 	if (sb.st_size < 0 || (unsigned long long)sb.st_size > max) {
-		errorf(errbuf, errsz, "%s: larger than %zu bytes",
+		errbuf_set(errbuf, errsz, "%s: larger than %zu bytes",
 		    path, max);
 		goto fail;
 	}
 	buf = malloc(max + 1);
 	if (buf == NULL) {
-		errorf(errbuf, errsz, "%s: out of memory", path);
+		errbuf_set(errbuf, errsz, "%s: out of memory", path);
 		goto fail;
 	}
 	/* Read up to max + 1 bytes: the file may grow after fstat(). */
@@ -122,7 +110,7 @@ config_ini_read(const char *path, size_t max, char *errbuf, size_t errsz)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			errorf(errbuf, errsz, "%s: %s", path,
+			errbuf_set(errbuf, errsz, "%s: %s", path,
 			    strerror(errno));
 			goto fail;
 		}
@@ -131,12 +119,12 @@ config_ini_read(const char *path, size_t max, char *errbuf, size_t errsz)
 		len += (size_t)n;
 	}
 	if (len > max) {
-		errorf(errbuf, errsz, "%s: larger than %zu bytes",
+		errbuf_set(errbuf, errsz, "%s: larger than %zu bytes",
 		    path, max);
 		goto fail;
 	}
 	if (memchr(buf, '\0', len) != NULL) {
-		errorf(errbuf, errsz, "%s: contains a NUL byte",
+		errbuf_set(errbuf, errsz, "%s: contains a NUL byte",
 		    path);
 		goto fail;
 	}
@@ -174,7 +162,7 @@ config_ini_check(const char *name, const char *text,
 		 * of a longer line for a line of its own: refuse before that.
 		 */
 		if (len > CONFIG_INI_LINE_MAX) {
-			errorf(errbuf, errsz, "%s:%d: line longer "
+			errbuf_set(errbuf, errsz, "%s:%d: line longer "
 			    "than %d bytes", name, line, CONFIG_INI_LINE_MAX);
 			return -1;
 		}
@@ -184,7 +172,7 @@ config_ini_check(const char *name, const char *text,
 			/* Blank line or comment. */
 		} else if (s != p) {
 			/* libinih would glue it to the key above. */
-			errorf(errbuf, errsz, "%s:%d: indented line "
+			errbuf_set(errbuf, errsz, "%s:%d: indented line "
 			    "(continuation lines are not allowed)", name, line);
 			return -1;
 		} else if (*s == '[') {
@@ -193,20 +181,20 @@ config_ini_check(const char *name, const char *text,
 			size_t n;
 
 			if (close == NULL) {
-				errorf(errbuf, errsz, "%s:%d: section "
+				errbuf_set(errbuf, errsz, "%s:%d: section "
 				    "header without ']'", name, line);
 				return -1;
 			}
 			for (t = close + 1; t < end && ini_space(*t); t++)
 				;
 			if (t < end && *t != ';' && *t != '#') {
-				errorf(errbuf, errsz, "%s:%d: text "
+				errbuf_set(errbuf, errsz, "%s:%d: text "
 				    "after the section header", name, line);
 				return -1;
 			}
 			n = (size_t)(close - s - 1);
 			if (n == 0 || n > CONFIG_INI_SECTION_MAX) {
-				errorf(errbuf, errsz, "%s:%d: section "
+				errbuf_set(errbuf, errsz, "%s:%d: section "
 				    "name must be 1 to %d bytes", name, line,
 				    CONFIG_INI_SECTION_MAX);
 				return -1;
@@ -221,7 +209,7 @@ config_ini_check(const char *name, const char *text,
 			nkeys = 0;
 		} else {
 			if (section_line == 0) {
-				errorf(errbuf, errsz, "%s:%d: key "
+				errbuf_set(errbuf, errsz, "%s:%d: key "
 				    "outside any [section]", name, line);
 				return -1;
 			}
@@ -236,12 +224,12 @@ config_ini_check(const char *name, const char *text,
 	/* What remains for libinih to refuse: a line without '=' or ':'. */
 	rc = ini_parse_string(text, accept_all, NULL);
 	if (rc > 0) {
-		errorf(errbuf, errsz, "%s:%d: expected 'key = "
+		errbuf_set(errbuf, errsz, "%s:%d: expected 'key = "
 		    "value'", name, rc);
 		return -1;
 	}
 	if (rc < 0) {
-		errorf(errbuf, errsz, "%s: cannot be parsed", name);
+		errbuf_set(errbuf, errsz, "%s: cannot be parsed", name);
 		return -1;
 	}
 	return 0;
@@ -453,7 +441,7 @@ on_config_section(void *arg, const char *section, int line, int nkeys,
 	for (size_t i = 0; i < ARRAY_LEN(config_sections); i++)
 		if (strcmp(section, config_sections[i]) == 0)
 			return 0;
-	errorf(errbuf, errsz, "%s:%d: [%s]: unknown section (expected "
+	errbuf_set(errbuf, errsz, "%s:%d: [%s]: unknown section (expected "
 	    "[hrpost], [store], [keys] or [orders])", name, line,
 	    printable(section));
 	return -1;
@@ -543,13 +531,13 @@ config_parse_string(struct config *cfg, const char *name, const char *text,
 	if (errsz > 0)
 		errbuf[0] = '\0';
 	if (cfg == NULL || name == NULL || text == NULL) {
-		errorf(errbuf, errsz, "config: no input");
+		errbuf_set(errbuf, errsz, "config: no input");
 		goto out;
 	}
 	/* Parse into a copy: @cfg is left as it was when the file is bad. */
 	tmp = malloc(sizeof(*tmp));
 	if (tmp == NULL) {
-		errorf(errbuf, errsz, "%s: out of memory", name);
+		errbuf_set(errbuf, errsz, "%s: out of memory", name);
 		goto out;
 	}
 	memcpy(tmp, cfg, sizeof(*tmp));
@@ -562,9 +550,9 @@ config_parse_string(struct config *cfg, const char *name, const char *text,
 	if (line != 0 || p.failed) {
 		/* config_ini_check() ran libinih already: only ours fail. */
 		if (line > 0)
-			errorf(errbuf, errsz, "%s:%d: %s", name, line, p.msg);
+			errbuf_set(errbuf, errsz, "%s:%d: %s", name, line, p.msg);
 		else
-			errorf(errbuf, errsz, "%s: %s", name,
+			errbuf_set(errbuf, errsz, "%s: %s", name,
 			    p.failed ? p.msg : "cannot be parsed");
 		goto out;
 	}
@@ -573,14 +561,14 @@ config_parse_string(struct config *cfg, const char *name, const char *text,
 		const struct config_key *k = &config_keys[i];
 
 		if (k->kind == KEY_PATH && *field_str(tmp, k) == '\0') {
-			errorf(errbuf, errsz, "%s: [%s] %s: path too long (at "
+			errbuf_set(errbuf, errsz, "%s: [%s] %s: path too long (at "
 			    "most %zu bytes with the state directory)", name,
 			    k->section, k->key, k->size - 1);
 			goto out;
 		}
 	}
 	if (str_copy(tmp->path, sizeof(tmp->path), name) < 0) {
-		errorf(errbuf, errsz, "config file path too long");
+		errbuf_set(errbuf, errsz, "config file path too long");
 		goto out;
 	}
 	memcpy(cfg, tmp, sizeof(*cfg));
@@ -600,7 +588,7 @@ config_load(struct config *cfg, const char *path, char *errbuf,
 	if (errsz > 0)
 		errbuf[0] = '\0';
 	if (cfg == NULL || path == NULL) {
-		errorf(errbuf, errsz, "config: no input");
+		errbuf_set(errbuf, errsz, "config: no input");
 		return -1;
 	}
 	text = config_ini_read(path, CONFIG_FILE_MAX, errbuf, errsz);
@@ -707,7 +695,7 @@ config_text(const struct config *cfg, struct outbuf *o, char *why,
 		case KEY_CENTRE:
 			v = field_cstr(cfg, k);
 			if (!valid_centre(v)) {
-				errorf(why, whysz, "[%s] %s: 1 to %d "
+				errbuf_set(why, whysz, "[%s] %s: 1 to %d "
 				    "characters among a-z, 0-9 and '-'",
 				    k->section, k->key, CONFIG_CENTRE_MAX);
 				return -1;
@@ -716,7 +704,7 @@ config_text(const struct config *cfg, struct outbuf *o, char *why,
 		case KEY_LANG:
 			v = field_cstr(cfg, k);
 			if (!valid_lang(v)) {
-				errorf(why, whysz, "[%s] %s: 2 or 3 letters "
+				errbuf_set(why, whysz, "[%s] %s: 2 or 3 letters "
 				    "a-z", k->section, k->key);
 				return -1;
 			}
@@ -725,13 +713,13 @@ config_text(const struct config *cfg, struct outbuf *o, char *why,
 			v = path_value(cfg->dir, field_cstr(cfg, k), tmp,
 			    sizeof(tmp));
 			if (v == NULL) {
-				errorf(why, whysz, "[%s] %s: relative path "
+				errbuf_set(why, whysz, "[%s] %s: relative path "
 				    "outside the state directory", k->section,
 				    k->key);
 				return -1;
 			}
 			if (!ini_writable(v)) {
-				errorf(why, whysz, "[%s] %s: path cannot be "
+				errbuf_set(why, whysz, "[%s] %s: path cannot be "
 				    "written to an INI file (empty, control "
 				    "character, space at an end, or ';')",
 				    k->section, k->key);
@@ -743,7 +731,7 @@ config_text(const struct config *cfg, struct outbuf *o, char *why,
 			    field_cint(cfg, k) > k->max ||
 			    str_printf(num, sizeof(num), "%d",
 			    field_cint(cfg, k)) < 0) {
-				errorf(why, whysz, "[%s] %s: must be a whole "
+				errbuf_set(why, whysz, "[%s] %s: must be a whole "
 				    "number from %ld to %ld", k->section,
 				    k->key, k->min, k->max);
 				return -1;
@@ -753,7 +741,7 @@ config_text(const struct config *cfg, struct outbuf *o, char *why,
 		}
 		len = (int)(strlen(k->key) + 3 + strlen(v));
 		if (len > CONFIG_INI_LINE_MAX) {
-			errorf(why, whysz, "[%s] %s: longer than a config line "
+			errbuf_set(why, whysz, "[%s] %s: longer than a config line "
 			    "(%d bytes)", k->section, k->key,
 			    CONFIG_INI_LINE_MAX);
 			return -1;
@@ -765,7 +753,7 @@ config_text(const struct config *cfg, struct outbuf *o, char *why,
 		out_add(o, "%s\n%s = %s\n", k->help, k->key, v);
 	}
 	if (o->overflow) {
-		errorf(why, whysz, "file larger than %d bytes",
+		errbuf_set(why, whysz, "file larger than %d bytes",
 		    CONFIG_WRITE_MAX);
 		return -1;
 	}
@@ -844,33 +832,33 @@ config_write(const struct config *cfg, const char *path, char *errbuf,
 	if (errsz > 0)
 		errbuf[0] = '\0';
 	if (cfg == NULL || path == NULL || *path == '\0') {
-		errorf(errbuf, errsz, "config: no input");
+		errbuf_set(errbuf, errsz, "config: no input");
 		goto out;
 	}
 	o = calloc(1, sizeof(*o));
 	if (o == NULL) {
-		errorf(errbuf, errsz, "%s: out of memory", path);
+		errbuf_set(errbuf, errsz, "%s: out of memory", path);
 		goto out;
 	}
 	if (config_text(cfg, o, why, sizeof(why)) < 0) {
-		errorf(errbuf, errsz, "%s: %s", path, why);
+		errbuf_set(errbuf, errsz, "%s: %s", path, why);
 		goto out;
 	}
 	if (lstat(path, &sb) == 0) {
-		errorf(errbuf, errsz, "%s: already exists", path);
+		errbuf_set(errbuf, errsz, "%s: already exists", path);
 		goto out;
 	}
 	/* A name of our own next to @path; O_EXCL: never an old file. */
 	for (unsigned n = 0; fd < 0; n++) {
 		if (str_printf(tmp, sizeof(tmp), "%s.tmp-%ld-%u", path,
 		    (long)getpid(), n) < 0) {
-			errorf(errbuf, errsz, "%s: path too long", path);
+			errbuf_set(errbuf, errsz, "%s: path too long", path);
 			goto out;
 		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 		    O_NOFOLLOW, 0640);
 		if (fd < 0 && (errno != EEXIST || n == 100)) {
-			errorf(errbuf, errsz, "%s: %s", tmp, strerror(errno));
+			errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
 			goto out;
 		}
 	}
@@ -878,23 +866,23 @@ config_write(const struct config *cfg, const char *path, char *errbuf,
 	/* 0640 whatever the umask: the service's group reads it. */
 	if (fchmod(fd, 0640) != 0 || write_all(fd, o->buf, o->len) != 0 ||
 	    fsync(fd) != 0) {
-		errorf(errbuf, errsz, "%s: %s", tmp, strerror(errno));
+		errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	saved = close(fd);
 	fd = -1;
 	if (saved != 0) {
-		errorf(errbuf, errsz, "%s: %s", tmp, strerror(errno));
+		errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (move_noreplace(tmp, path) != 0) {
-		errorf(errbuf, errsz, "%s: %s", path, errno == EEXIST ?
+		errbuf_set(errbuf, errsz, "%s: %s", path, errno == EEXIST ?
 		    "already exists" : strerror(errno));
 		goto out;
 	}
 	made = false;
 	if (sync_parent(path) != 0) {
-		errorf(errbuf, errsz, "%s: cannot sync its directory: %s",
+		errbuf_set(errbuf, errsz, "%s: cannot sync its directory: %s",
 		    path, strerror(errno));
 		goto out;
 	}

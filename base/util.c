@@ -11,6 +11,18 @@
 
 #include "base/util.h"
 
+void
+errbuf_set(char *errbuf, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf == NULL || errsz == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(errbuf, errsz, fmt, ap);
+	va_end(ap);
+}
+
 int
 field_error_set(struct field_error *err, const char *field, const char *fmt,
     ...)

@@ -24,6 +24,13 @@ struct field_error {
 	char msg[160];
 };
 
+/*
+ * Write a message into @errbuf of @errsz bytes (either may be NULL/0: then
+ * nothing).  A message cut short still says something; it is never parsed.
+ */
+void errbuf_set(char *errbuf, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Fill in @err (may be NULL) and return -1, for one-line error returns. */
 int field_error_set(struct field_error *err, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -26,13 +26,13 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "crypto/hkdf.h"
 #include "crypto/key.h"
 
 #define KEY_RAW_LEN 32
@@ -70,33 +70,8 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 static int
 derive_pepper(const uint8_t priv[KEY_RAW_LEN], uint8_t pepper[KEY_PEPPER_LEN])
 {
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	char digest[] = "SHA256";
-	char info[] = KEY_PEPPER_INFO;
-	OSSL_PARAM params[4];
-	int rc = -1;
-
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (kdf == NULL)
-		goto out;
-	kctx = EVP_KDF_CTX_new(kdf);
-	if (kctx == NULL)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    digest, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)priv, KEY_RAW_LEN);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-	    info, strlen(info));
-	params[3] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, pepper, KEY_PEPPER_LEN, params) <= 0)
-		goto out;
-	rc = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return rc;
+	return hkdf_sha256(priv, KEY_RAW_LEN, NULL, 0, KEY_PEPPER_INFO, pepper,
+	    KEY_PEPPER_LEN);
 }
 
 /*

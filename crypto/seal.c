@@ -23,11 +23,11 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "crypto/key.h"
+#include "crypto/hkdf.h"
 #include "crypto/seal.h"
 
 #define SEAL_MAGIC "hrpost\x01\x00"
@@ -56,14 +56,9 @@ derive_key(EVP_PKEY *priv, const uint8_t peer[SEAL_PUBLIC_LEN],
 {
 	EVP_PKEY *peerkey = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
 	uint8_t secret[32];
 	uint8_t salt[2 * SEAL_PUBLIC_LEN];
 	size_t secretlen = sizeof(secret);
-	char digest[] = "SHA256";
-	char info[] = SEAL_INFO;
-	OSSL_PARAM params[5];
 	int rc = -1;
 
 	peerkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer,
@@ -85,30 +80,14 @@ derive_key(EVP_PKEY *priv, const uint8_t peer[SEAL_PUBLIC_LEN],
 
 	memcpy(salt, eph_pub, SEAL_PUBLIC_LEN);
 	memcpy(salt + SEAL_PUBLIC_LEN, centre_pub, SEAL_PUBLIC_LEN);
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (kdf == NULL)
-		goto out;
-	kctx = EVP_KDF_CTX_new(kdf);
-	if (kctx == NULL)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    digest, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    secret, secretlen);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    salt, sizeof(salt));
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-	    info, strlen(info));
-	params[4] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, aeskey, SEAL_KEY_LEN, params) <= 0)
+	if (hkdf_sha256(secret, secretlen, salt, sizeof(salt), SEAL_INFO,
+	    aeskey, SEAL_KEY_LEN) != 0)
 		goto out;
 	rc = 0;
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (rc != 0)
 		OPENSSL_cleanse(aeskey, SEAL_KEY_LEN);
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
 	EVP_PKEY_CTX_free(pctx);
 	EVP_PKEY_free(peerkey);
 	return rc;

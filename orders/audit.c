@@ -18,21 +18,7 @@
 
 #define AUDIT_TAG "hrpost audit v1"
 
-static void
-set_err(char *errbuf, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void
-set_err(char *errbuf, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errsz, fmt, ap);
-	va_end(ap);
-}
 
 static void
 put_u64(uint8_t out[8], uint64_t v)
@@ -148,7 +134,7 @@ audit_head(sqlite3 *db, int64_t *id, uint8_t hash[AUDIT_HASH_LEN],
 	if (rc == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 1) != SQLITE_BLOB ||
 		    sqlite3_column_bytes(st, 1) != AUDIT_HASH_LEN) {
-			set_err(errbuf, errsz, "audit entry %lld has a "
+			errbuf_set(errbuf, errsz, "audit entry %lld has a "
 			    "malformed hash",
 			    (long long)sqlite3_column_int64(st, 0));
 			goto out;
@@ -184,12 +170,12 @@ audit_append(sqlite3 *db, const char *actor, const char *action,
 	    !field_ok(action, 1, AUDIT_ACTION_MAX) ||
 	    !field_ok(object, 0, AUDIT_OBJECT_MAX) ||
 	    !field_ok(detail, 0, AUDIT_DETAIL_MAX)) {
-		set_err(errbuf, errsz, "audit entry: actor, action, object or "
+		errbuf_set(errbuf, errsz, "audit entry: actor, action, object or "
 		    "detail is empty, too long or not plain text");
 		goto out;
 	}
 	if (sqlite3_get_autocommit(db)) {
-		set_err(errbuf, errsz, "audit entry outside a transaction");
+		errbuf_set(errbuf, errsz, "audit entry outside a transaction");
 		goto out;
 	}
 	if (audit_head(db, &last, prev, errbuf, errsz) != 0 ||
@@ -202,7 +188,7 @@ audit_append(sqlite3 *db, const char *actor, const char *action,
 	 */
 	newid = (seq > last ? seq : last);
 	if (newid == INT64_MAX) {
-		set_err(errbuf, errsz, "audit chain is full");
+		errbuf_set(errbuf, errsz, "audit chain is full");
 		goto out;
 	}
 	newid++;
@@ -212,7 +198,7 @@ audit_append(sqlite3 *db, const char *actor, const char *action,
 	f[2] = (struct bytes){ object, strlen(object) };
 	f[3] = (struct bytes){ detail, strlen(detail) };
 	if (entry_hash(prev, newid, at, f, hash) != 0) {
-		set_err(errbuf, errsz, "audit entry: cannot hash");
+		errbuf_set(errbuf, errsz, "audit entry: cannot hash");
 		goto out;
 	}
 	if (db_prepare(db, "INSERT INTO audit (id, at, actor, action, object, "
@@ -331,7 +317,7 @@ walk(sqlite3 *db, struct audit_report *rep, char *errbuf, size_t errsz)
 			goto out;
 		}
 		if (entry_hash(expect, id, at, f, calc) != 0) {
-			set_err(errbuf, errsz, "audit: cannot hash");
+			errbuf_set(errbuf, errsz, "audit: cannot hash");
 			goto out;
 		}
 		if (memcmp(sqlite3_column_blob(st, 7), calc,

@@ -24,27 +24,12 @@
 
 #include "orders/db.h"
 
-static void
-set_err(char *errbuf, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void
-set_err(char *errbuf, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf == NULL || errsz == 0)
-		return;
-	/* A truncated message is still a message; it is never parsed. */
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errsz, fmt, ap);
-	va_end(ap);
-}
 
 int
 db_error(sqlite3 *db, const char *what, char *errbuf, size_t errsz)
 {
-	set_err(errbuf, errsz, "%s: %s", what,
+	errbuf_set(errbuf, errsz, "%s: %s", what,
 	    db != NULL ? sqlite3_errmsg(db) : "out of memory");
 	return -1;
 }
@@ -218,7 +203,7 @@ pragma(sqlite3 *db, const char *sql, char *got, size_t gotsz, char *errbuf,
 	rc = db_step(st, "cannot set a PRAGMA", errbuf, errsz);
 	if (rc == SQLITE_ROW) {
 		if (db_column_text(st, 0, got, gotsz) != 0) {
-			set_err(errbuf, errsz, "unexpected PRAGMA answer");
+			errbuf_set(errbuf, errsz, "unexpected PRAGMA answer");
 			goto out;
 		}
 	} else if (rc == SQLITE_DONE) {
@@ -268,14 +253,14 @@ configure(sqlite3 *db, char *errbuf, size_t errsz)
 	    errsz) != 0)
 		return -1;
 	if (strcmp(got, "1") != 0) {
-		set_err(errbuf, errsz, "cannot enable foreign keys");
+		errbuf_set(errbuf, errsz, "cannot enable foreign keys");
 		return -1;
 	}
 	if (pragma(db,
 	    "PRAGMA secure_delete = ON", got, sizeof(got), errbuf, errsz) != 0)
 		return -1;
 	if (strcmp(got, "1") != 0) {
-		set_err(errbuf, errsz, "cannot enable secure_delete");
+		errbuf_set(errbuf, errsz, "cannot enable secure_delete");
 		return -1;
 	}
 	/* WAL must stick: anything else means another locking model. */
@@ -283,7 +268,7 @@ configure(sqlite3 *db, char *errbuf, size_t errsz)
 	    "PRAGMA journal_mode = WAL", got, sizeof(got), errbuf, errsz) != 0)
 		return -1;
 	if (str_casecmp(got, "wal") != 0) {
-		set_err(errbuf, errsz, "cannot switch to WAL (journal mode "
+		errbuf_set(errbuf, errsz, "cannot switch to WAL (journal mode "
 		    "stays %.16s)", got);
 		return -1;
 	}
@@ -308,14 +293,14 @@ migrate(sqlite3 *db, const struct db_schema *schema, char *errbuf,
 	int v;
 
 	if (schema->nmigrations > 100000) {
-		set_err(errbuf, errsz, "%s: too many migrations", schema->name);
+		errbuf_set(errbuf, errsz, "%s: too many migrations", schema->name);
 		return -1;
 	}
 	for (;;) {
 		if (db_user_version(db, &v, errbuf, errsz) != 0)
 			return -1;
 		if (v < 0 || (size_t)v > schema->nmigrations) {
-			set_err(errbuf, errsz, "%s was created by a newer "
+			errbuf_set(errbuf, errsz, "%s was created by a newer "
 			    "hrpost (schema version %d, this build knows up "
 			    "to %zu)", schema->name, v, schema->nmigrations);
 			return -1;
@@ -336,7 +321,7 @@ migrate(sqlite3 *db, const struct db_schema *schema, char *errbuf,
 		    schema->name, v + 1) < 0 ||
 		    str_printf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    v + 1) < 0) {
-			set_err(errbuf, errsz, "migration name too long");
+			errbuf_set(errbuf, errsz, "migration name too long");
 			goto fail;
 		}
 		/* PRAGMA takes no bound parameter; v is our own integer. */
@@ -346,8 +331,8 @@ migrate(sqlite3 *db, const struct db_schema *schema, char *errbuf,
 
 			/* Prefix which migration failed to SQLite's reason. */
 			if (errbuf != NULL && errsz > 0) {
-				set_err(first, sizeof(first), "%s", errbuf);
-				set_err(errbuf, errsz, "%s: %s", what, first);
+				errbuf_set(first, sizeof(first), "%s", errbuf);
+				errbuf_set(errbuf, errsz, "%s: %s", what, first);
 			}
 			goto fail;
 		}
@@ -371,7 +356,7 @@ db_open(const char *path, const struct db_schema *schema, char *errbuf,
 	int rc, ok = 0;
 
 	if (path == NULL || *path == '\0' || schema == NULL) {
-		set_err(errbuf, errsz, "no database path");
+		errbuf_set(errbuf, errsz, "no database path");
 		return NULL;
 	}
 	/*
@@ -386,10 +371,10 @@ db_open(const char *path, const struct db_schema *schema, char *errbuf,
 	rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		if (rc == SQLITE_CANTOPEN_SYMLINK)
-			set_err(errbuf, errsz, "%s: refusing a symbolic link",
+			errbuf_set(errbuf, errsz, "%s: refusing a symbolic link",
 			    schema->name);
 		else
-			set_err(errbuf, errsz, "cannot open %s: %s",
+			errbuf_set(errbuf, errsz, "cannot open %s: %s",
 			    schema->name, db != NULL ? sqlite3_errmsg(db) :
 			    sqlite3_errstr(rc));
 		goto out;

@@ -89,18 +89,6 @@ struct parser {
 
 /* Messages and copies ------------------------------------------------------ */
 
-/* Write an error message; a message cut short still says something. */
-static void __attribute__((format(printf, 3, 4)))
-errorf(char *errbuf, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(errbuf, errsz, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Copy a string its caller has already checked to fit (a code, a variant,
@@ -294,12 +282,12 @@ scan_langs(struct catalogue *cat, const char *dir, char *errbuf,
 	int rc = -1;
 
 	if (str_printf(path, sizeof(path), "%s/i18n", dir) < 0) {
-		errorf(errbuf, errsz, "templates directory path too long");
+		errbuf_set(errbuf, errsz, "templates directory path too long");
 		goto out;
 	}
 	d = opendir(path);
 	if (d == NULL) {
-		errorf(errbuf, errsz, "%s: %s", path,
+		errbuf_set(errbuf, errsz, "%s: %s", path,
 		    strerror(errno));
 		goto out;
 	}
@@ -311,7 +299,7 @@ scan_langs(struct catalogue *cat, const char *dir, char *errbuf,
 		de = readdir(d);
 		if (de == NULL) {
 			if (errno != 0) {
-				errorf(errbuf, errsz, "%s: %s", path,
+				errbuf_set(errbuf, errsz, "%s: %s", path,
 				    strerror(errno));
 				goto out;
 			}
@@ -325,7 +313,7 @@ scan_langs(struct catalogue *cat, const char *dir, char *errbuf,
 		    !S_ISREG(sb.st_mode))
 			continue;
 		if (cat->nlangs == CATALOGUE_LANGS_MAX) {
-			errorf(errbuf, errsz, "%s: more than %d "
+			errbuf_set(errbuf, errsz, "%s: more than %d "
 			    "languages", path, CATALOGUE_LANGS_MAX);
 			goto out;
 		}
@@ -335,7 +323,7 @@ scan_langs(struct catalogue *cat, const char *dir, char *errbuf,
 	}
 	qsort(cat->langs, cat->nlangs, sizeof(cat->langs[0]), cmp_lang);
 	if (lang_index(cat, "fr") < 0) {
-		errorf(errbuf, errsz, "%s/fr.ini: missing (French "
+		errbuf_set(errbuf, errsz, "%s/fr.ini: missing (French "
 		    "is the language every text falls back to)", path);
 		goto out;
 	}
@@ -366,26 +354,26 @@ on_section(void *arg, const char *section, int line, int nkeys,
 		struct item_rec *it, *dup;
 
 		if (!valid_item_code(code)) {
-			errorf(errbuf, errsz, "%s:%d: [item]: bad "
+			errbuf_set(errbuf, errsz, "%s:%d: [item]: bad "
 			    "code (1 to 8 characters among A-Z, 0-9 and '-')",
 			    sc->name, line);
 			return -1;
 		}
 		dup = find_item(cat, code);
 		if (dup != NULL) {
-			errorf(errbuf, errsz, "%s:%d: item %s: "
+			errbuf_set(errbuf, errsz, "%s:%d: item %s: "
 			    "duplicate code (first at line %d)", sc->name,
 			    line, code, dup->line);
 			return -1;
 		}
 		if (cat->nitems == CATALOGUE_ITEMS_MAX) {
-			errorf(errbuf, errsz, "%s:%d: item %s: more "
+			errbuf_set(errbuf, errsz, "%s:%d: item %s: more "
 			    "than %d items", sc->name, line, code,
 			    CATALOGUE_ITEMS_MAX);
 			return -1;
 		}
 		if (nkeys == 0) {
-			errorf(errbuf, errsz, "%s:%d: item %s: empty "
+			errbuf_set(errbuf, errsz, "%s:%d: item %s: empty "
 			    "section", sc->name, line, code);
 			return -1;
 		}
@@ -404,26 +392,26 @@ on_section(void *arg, const char *section, int line, int nkeys,
 		struct pack_rec *pk, *dup;
 
 		if (!valid_pack_code(code)) {
-			errorf(errbuf, errsz, "%s:%d: [pack]: bad "
+			errbuf_set(errbuf, errsz, "%s:%d: [pack]: bad "
 			    "code (2 to 8 characters among A-Z and 0-9)",
 			    sc->name, line);
 			return -1;
 		}
 		dup = find_pack(cat, code);
 		if (dup != NULL) {
-			errorf(errbuf, errsz, "%s:%d: pack %s: "
+			errbuf_set(errbuf, errsz, "%s:%d: pack %s: "
 			    "duplicate code (first at line %d)", sc->name,
 			    line, code, dup->line);
 			return -1;
 		}
 		if (cat->npacks == CATALOGUE_PACKS_MAX) {
-			errorf(errbuf, errsz, "%s:%d: pack %s: more "
+			errbuf_set(errbuf, errsz, "%s:%d: pack %s: more "
 			    "than %d packs", sc->name, line, code,
 			    CATALOGUE_PACKS_MAX);
 			return -1;
 		}
 		if (nkeys == 0) {
-			errorf(errbuf, errsz, "%s:%d: pack %s: empty "
+			errbuf_set(errbuf, errsz, "%s:%d: pack %s: empty "
 			    "section", sc->name, line, code);
 			return -1;
 		}
@@ -438,12 +426,12 @@ on_section(void *arg, const char *section, int line, int nkeys,
 		cat->packs[cat->npacks++] = pk;
 		return 0;
 	}
-	errorf(errbuf, errsz, "%s:%d: [%s]: unknown section "
+	errbuf_set(errbuf, errsz, "%s:%d: [%s]: unknown section "
 	    "(expected [item CODE] or [pack CODE])", sc->name, line,
 	    printable(section, buf, sizeof(buf)));
 	return -1;
 nomem:
-	errorf(errbuf, errsz, "%s: out of memory", sc->name);
+	errbuf_set(errbuf, errsz, "%s: out of memory", sc->name);
 	return -1;
 }
 
@@ -731,7 +719,7 @@ check_all(struct catalogue *cat, const char *name, const char *text,
 	int fr = lang_index(cat, "fr");
 
 	if (cat->npacks == 0) {
-		errorf(errbuf, errsz, "%s: no [pack] section: nothing could be "
+		errbuf_set(errbuf, errsz, "%s: no [pack] section: nothing could be "
 		    "ordered", name);
 		return -1;
 	}
@@ -739,12 +727,12 @@ check_all(struct catalogue *cat, const char *name, const char *text,
 		struct item_rec *it = cat->items[i];
 
 		if (it->names[fr] == NULL) {
-			errorf(errbuf, errsz, "%s:%d: item %s: "
+			errbuf_set(errbuf, errsz, "%s:%d: item %s: "
 			    "name.fr is missing", name, it->line, it->code);
 			return -1;
 		}
 		if (!(it->seen & SEEN_UNIT)) {
-			errorf(errbuf, errsz, "%s:%d: item %s: unit "
+			errbuf_set(errbuf, errsz, "%s:%d: item %s: unit "
 			    "is missing", name, it->line, it->code);
 			return -1;
 		}
@@ -762,7 +750,7 @@ check_all(struct catalogue *cat, const char *name, const char *text,
 		else if (pk->pub.nitems == 0)
 			missing = "item";
 		if (missing != NULL) {
-			errorf(errbuf, errsz, "%s:%d: pack %s: %s is missing%s",
+			errbuf_set(errbuf, errsz, "%s:%d: pack %s: %s is missing%s",
 			    name, pk->line, pk->code, missing,
 			    strcmp(missing, "item") == 0 ?
 			    " (a pack needs items)" : "");
@@ -779,7 +767,7 @@ check_all(struct catalogue *cat, const char *name, const char *text,
 			    pk->default_variant) != 0)
 				v++;
 			if (v == pk->pub.nvariants) {
-				errorf(errbuf, errsz, "%s:%d: pack "
+				errbuf_set(errbuf, errsz, "%s:%d: pack "
 				    "%s: variant.default: not one of the "
 				    "pack's variants", name,
 				    config_ini_key_line(text, pk->default_key),
@@ -792,7 +780,7 @@ check_all(struct catalogue *cat, const char *name, const char *text,
 			const char *vr = pk->items[k].variant;
 
 			if (find_item(cat, pk->item_code[k]) == NULL) {
-				errorf(errbuf, errsz, "%s:%d: pack "
+				errbuf_set(errbuf, errsz, "%s:%d: pack "
 				    "%s: unknown item %s", name,
 				    config_ini_key_line(text, pk->item_key[k]),
 				    pk->code, pk->item_code[k]);
@@ -800,7 +788,7 @@ check_all(struct catalogue *cat, const char *name, const char *text,
 			}
 			if (vr != NULL &&
 			    !catalogue_pack_has_variant(&pk->pub, vr)) {
-				errorf(errbuf, errsz, "%s:%d: pack "
+				errbuf_set(errbuf, errsz, "%s:%d: pack "
 				    "%s: item %s: variant %s is not one of the "
 				    "pack's variants", name,
 				    config_ini_key_line(text, pk->item_key[k]),
@@ -817,7 +805,7 @@ check_all(struct catalogue *cat, const char *name, const char *text,
 			    pk->variants[v]))
 				k++;
 			if (k == pk->pub.nitems) {
-				errorf(errbuf, errsz, "%s:%d: pack %s: "
+				errbuf_set(errbuf, errsz, "%s:%d: pack %s: "
 				    "variant: %s has no items", name,
 				    config_ini_key_line(text, pk->variant_key),
 				    pk->code, pk->variants[v]);
@@ -840,14 +828,14 @@ catalogue_parse_string(const char *dir, const char *name, const char *text,
 	if (errsz > 0)
 		errbuf[0] = '\0';
 	if (dir == NULL || name == NULL || text == NULL) {
-		errorf(errbuf, errsz, "catalogue: no input");
+		errbuf_set(errbuf, errsz, "catalogue: no input");
 		goto fail;
 	}
 	cat = calloc(1, sizeof(*cat));
 	if (cat != NULL)
 		cat->dir = str_dup(dir);
 	if (cat == NULL || cat->dir == NULL) {
-		errorf(errbuf, errsz, "%s: out of memory", name);
+		errbuf_set(errbuf, errsz, "%s: out of memory", name);
 		goto fail;
 	}
 	if (scan_langs(cat, dir, errbuf, errsz) < 0)
@@ -864,10 +852,10 @@ catalogue_parse_string(const char *dir, const char *name, const char *text,
 	if (rc != 0 || p.failed) {
 		/* config_ini_check() ran libinih already: only ours fail. */
 		if (rc > 0)
-			errorf(errbuf, errsz, "%s:%d: %s", name, rc,
+			errbuf_set(errbuf, errsz, "%s:%d: %s", name, rc,
 			    p.msg);
 		else
-			errorf(errbuf, errsz, "%s: %s", name,
+			errbuf_set(errbuf, errsz, "%s: %s", name,
 			    p.failed ? p.msg : "cannot be parsed");
 		goto fail;
 	}
@@ -890,7 +878,7 @@ catalogue_load(const char *dir, char *errbuf, size_t errsz)
 		errbuf[0] = '\0';
 	if (dir == NULL || str_printf(path, sizeof(path), "%s/packs.ini",
 	    dir) < 0) {
-		errorf(errbuf, errsz, "templates directory path too long");
+		errbuf_set(errbuf, errsz, "templates directory path too long");
 		goto out;
 	}
 	text = config_ini_read(path, CATALOGUE_FILE_MAX, errbuf, errsz);
