@@ -18,6 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ini.h>
 
 #include "base/config.h"
@@ -250,7 +253,17 @@ enum key_kind {
 	KEY_LANG,	/* [a-z]{2,3} */
 	KEY_PATH,	/* relative to the state directory unless absolute */
 	KEY_INT,	/* whole number in [min, max] */
+	KEY_LISTEN,	/* ADDR:PORT, a numeric IPv4 or [IPv6] address */
+	KEY_URL,	/* http:// or https:// URL, no spaces */
+	KEY_USER,	/* a user name for dropping privileges */
+	KEY_SECRET,	/* shared secret: 16 to 128 of A-Z a-z 0-9 - _ */
+	KEY_TEXT,	/* one line of printable text */
+	KEY_ADDRLIST,	/* comma-separated numeric IP addresses */
+	KEY_CHOICE,	/* one of the words in choices */
 };
+
+/* Keys that may be left out (empty): they stay commented in a new file. */
+#define OPT 1
 
 #define STR_FIELD(f) offsetof(struct config, f), \
 	sizeof(((struct config *)NULL)->f)
@@ -265,37 +278,129 @@ static const struct config_key {
 	size_t size;
 	long min, max;
 	const char *help;	/* the comment above it in a written file */
+	int optional;		/* OPT: empty means "not set" */
+	const char *choices;	/* KEY_CHOICE: space-separated words */
 } config_keys[] = {
 	{ "hrpost", "centre", KEY_CENTRE, STR_FIELD(centre), 0, 0,
 	  "# Code of the centre this installation works for (1 to 32 of\n"
-	  "# a-z, 0-9 and '-'; it must exist in centre.db)." },
+	  "# a-z, 0-9 and '-'; it must exist in centre.db).", 0, NULL },
 	{ "hrpost", "templates", KEY_PATH, STR_FIELD(templates), 0, 0,
 	  "# Templates directory: every text people see, per language\n"
-	  "# (i18n/<lang>.ini), and the packs catalogue (packs.ini)." },
+	  "# (i18n/<lang>.ini), and the packs catalogue (packs.ini).", 0, NULL },
 	{ "hrpost", "lang", KEY_LANG, STR_FIELD(lang), 0, 0,
 	  "# Language of an order that names none (2 or 3 letters a-z;\n"
-	  "# templates/i18n/<lang>.ini must exist)." },
+	  "# templates/i18n/<lang>.ini must exist).", 0, NULL },
 	{ "store", "centre_db", KEY_PATH, STR_FIELD(centre_db), 0, 0,
 	  "# The centre's database (console side): orders, stock, follow-ups\n"
-	  "# and the audit chain; personal data in it is sealed." },
+	  "# and the audit chain; personal data in it is sealed.", 0, NULL },
 	{ "store", "intake_db", KEY_PATH, STR_FIELD(intake_db), 0, 0,
 	  "# The intake node's sealed outbox, where web and SMS orders wait\n"
-	  "# for the console." },
+	  "# for the console.", 0, NULL },
 	{ "keys", "private", KEY_PATH, STR_FIELD(private_key), 0, 0,
 	  "# The centre's private key (PEM PKCS#8, console only): it opens\n"
-	  "# sealed personal data.  Keep it off the intake node." },
+	  "# sealed personal data.  Keep it off the intake node.", 0, NULL },
 	{ "keys", "public", KEY_PATH, STR_FIELD(public_key), 0, 0,
-	  "# The centre's public key: the intake node seals orders with it." },
+	  "# The centre's public key: the intake node seals orders with it.", 0, NULL },
 	{ "orders", "flag_qty", KEY_INT, INT_FIELD(flag_qty), 0, 100000,
 	  "# Flag an order of more packs than this in total, for a call\n"
-	  "# (0 to 100000; 0: never).  Nothing is ever refused." },
+	  "# (0 to 100000; 0: never).  Nothing is ever refused.", 0, NULL },
 	{ "orders", "flag_days", KEY_INT, INT_FIELD(flag_days), 0, 365,
 	  "# Flag a second order from the same person within this many days\n"
-	  "# (0 to 365; 0: never)." },
+	  "# (0 to 365; 0: never).", 0, NULL },
+	{ "intake", "listen", KEY_LISTEN, STR_FIELD(intake_listen), 0, 0,
+	  "# Where the public intake daemon listens (ADDR:PORT; put a TLS\n"
+	  "# proxy in front of it on the internet).", 0, NULL },
+	{ "intake", "public_url", KEY_URL, STR_FIELD(intake_public_url), 0, 0,
+	  "# The intake node's address as people reach it: tracking links\n"
+	  "# (<public_url>/t/<code>) and QR codes are built from it.", 0, NULL },
+	{ "intake", "user", KEY_USER, STR_FIELD(intake_user), 0, 0,
+	  "# Unprivileged user the intake daemon runs as once its port is\n"
+	  "# bound, when started as root.", 0, NULL },
+	{ "intake", "token", KEY_SECRET, STR_FIELD(intake_token), 0, 0,
+	  "# Bearer token the console must present on /outbox (16 to 128 of\n"
+	  "# A-Z a-z 0-9 - _).  Unset: the outbox is closed.", OPT, NULL },
+	{ "intake", "threads", KEY_INT, INT_FIELD(intake_threads), 1, 64,
+	  "# Worker threads of the intake daemon (1 to 64).", 0, NULL },
+	{ "console", "listen", KEY_LISTEN, STR_FIELD(console_listen), 0, 0,
+	  "# Where the staff console listens (ADDR:PORT; the centre's LAN\n"
+	  "# or localhost only).", 0, NULL },
+	{ "console", "user", KEY_USER, STR_FIELD(console_user), 0, 0,
+	  "# Unprivileged user the console runs as once its port is bound,\n"
+	  "# when started as root.", 0, NULL },
+	{ "console", "intake_url", KEY_URL, STR_FIELD(console_intake_url), 0, 0,
+	  "# The intake node the console pulls sealed orders from\n"
+	  "# (https is verified against the system's or ca_file's CAs).", 0,
+	  NULL },
+	{ "console", "intake_token", KEY_SECRET, STR_FIELD(console_intake_token),
+	  0, 0,
+	  "# The intake node's [intake] token.", OPT, NULL },
+	{ "console", "ca_file", KEY_PATH, STR_FIELD(console_ca_file), 0, 0,
+	  "# CA certificates for an https intake_url (unset: the system's).",
+	  OPT, NULL },
+	{ "console", "pull_interval", KEY_INT, INT_FIELD(pull_interval), 1,
+	  86400,
+	  "# Seconds between two pulls from the intake node (1 to 86400).", 0,
+	  NULL },
+	{ "sms", "secret", KEY_SECRET, STR_FIELD(sms_secret), 0, 0,
+	  "# Shared secret Kannel passes as ?secret= on /sms (16 to 128 of\n"
+	  "# A-Z a-z 0-9 - _).  Unset: /sms answers 403 to everyone.", OPT,
+	  NULL },
+	{ "sms", "allow", KEY_ADDRLIST, STR_FIELD(sms_allow), 0, 0,
+	  "# Addresses Kannel's smsbox calls /sms from (comma-separated;\n"
+	  "# unset: any address that knows the secret).", OPT, NULL },
+	{ "sms", "sendsms_url", KEY_URL, STR_FIELD(sms_sendsms_url), 0, 0,
+	  "# Kannel's sendsms URL for SMS to people and staff, e.g.\n"
+	  "# http://127.0.0.1:13013/cgi-bin/sendsms (unset: no SMS sent).",
+	  OPT, NULL },
+	{ "sms", "sendsms_user", KEY_TEXT, STR_FIELD(sms_sendsms_user), 0, 0,
+	  "# Kannel sendsms-user username.", OPT, NULL },
+	{ "sms", "sendsms_password", KEY_TEXT, STR_FIELD(sms_sendsms_password),
+	  0, 0,
+	  "# Kannel sendsms-user password.", OPT, NULL },
+	{ "sms", "sender", KEY_TEXT, STR_FIELD(sms_sender), 0, 0,
+	  "# The number SMS are sent from (the centre's short number).", OPT,
+	  NULL },
+	{ "limits", "web_per_minute", KEY_INT, INT_FIELD(web_per_minute), 1,
+	  100000,
+	  "# Requests one address may make to the intake node per minute\n"
+	  "# before it gets 429 (1 to 100000).", 0, NULL },
+	{ "limits", "orders_per_hour", KEY_INT, INT_FIELD(orders_per_hour), 1,
+	  100000,
+	  "# Orders one address may post per hour (1 to 100000).", 0, NULL },
+	{ "limits", "sms_per_hour", KEY_INT, INT_FIELD(sms_per_hour), 1, 100000,
+	  "# SMS one sender may send per hour before replies stop\n"
+	  "# (1 to 100000).", 0, NULL },
+	{ "printer", "queue", KEY_TEXT, STR_FIELD(printer_queue), 0, 0,
+	  "# CUPS queue labels go to (unset: files under labels_dir).", OPT,
+	  NULL },
+	{ "printer", "format", KEY_CHOICE, STR_FIELD(printer_format), 0, 0,
+	  "# Label format: pdf, png or zpl (thermal printers).", 0,
+	  "pdf png zpl" },
+	{ "printer", "size", KEY_CHOICE, STR_FIELD(printer_size), 0, 0,
+	  "# Label size: 100x150 (thermal, mm) or a4 (sheets).", 0,
+	  "100x150 a4" },
+	{ "printer", "labels_dir", KEY_PATH, STR_FIELD(labels_dir), 0, 0,
+	  "# Where labels and slips are written when no queue is set.", 0,
+	  NULL },
+	{ "sender", "name", KEY_TEXT, STR_FIELD(sender_name), 0, 0,
+	  "# Sender block on labels: a neutral name, never the centre's\n"
+	  "# purpose (at most 38 characters a line).", 0, NULL },
+	{ "sender", "line", KEY_TEXT, STR_FIELD(sender_line), 0, 0,
+	  "# Sender address line, often a BP.", 0, NULL },
+	{ "sender", "postcode", KEY_TEXT, STR_FIELD(sender_postcode), 0, 0,
+	  "# Sender postcode.", 0, NULL },
+	{ "sender", "commune", KEY_TEXT, STR_FIELD(sender_commune), 0, 0,
+	  "# Sender commune.", 0, NULL },
+	{ "centre", "phone", KEY_TEXT, STR_FIELD(centre_phone), 0, 0,
+	  "# How people reach the coordinator: shown on the tracking page,\n"
+	  "# the packing slip and SMS replies.", OPT, NULL },
 };
 
+_Static_assert(ARRAY_LEN(config_keys) <= 64, "one bit per key in seen");
+
 static const char *const config_sections[] = {
-	"hrpost", "store", "keys", "orders",
+	"hrpost", "store", "keys", "orders", "intake", "console", "sms",
+	"limits", "printer", "sender", "centre",
 };
 
 static char *
@@ -349,6 +454,197 @@ valid_lang(const char *s)
 	return true;
 }
 
+/* "A.B.C.D:PORT" or "[IPv6]:PORT", port 1 to 65535. */
+static bool
+valid_listen(const char *s)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	unsigned char buf[sizeof(struct in6_addr)];
+	const char *colon = strrchr(s, ':');
+	long port;
+	size_t n;
+
+	if (colon == NULL || parse_long(colon + 1, 1, 65535, &port) < 0)
+		return false;
+	n = (size_t)(colon - s);
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (host[0] == '[') {
+		if (n < 3 || host[n - 1] != ']')
+			return false;
+		host[n - 1] = '\0';
+		return inet_pton(AF_INET6, host + 1, buf) == 1;
+	}
+	return inet_pton(AF_INET, host, buf) == 1;
+}
+
+/* http:// or https:// with a host, printable ASCII, no spaces. */
+static bool
+valid_url(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	if (*host == '\0' || *host == '/' || *host == ':')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s <= 0x20 || *s >= 0x7f || *s == '"' || *s == '<' ||
+		    *s == '>' || *s == '\\')
+			return false;
+	return true;
+}
+
+/* A POSIX-ish user name: [a-z_][a-z0-9_-]{0,31}. */
+static bool
+valid_user(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 32 || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+/* 16 to 128 of A-Z a-z 0-9 - _: safe in a URL, a header and a file. */
+static bool
+valid_secret(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 16 || n > 128)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+/* "127.0.0.1, ::1": numeric addresses separated by commas. */
+static bool
+valid_addrlist(const char *s)
+{
+	char one[INET6_ADDRSTRLEN + 1];
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	for (;;) {
+		size_t n;
+
+		while (*s == ' ')
+			s++;
+		n = strcspn(s, ", ");
+		if (n == 0 || n >= sizeof(one))
+			return false;
+		memcpy(one, s, n);
+		one[n] = '\0';
+		if (inet_pton(AF_INET, one, buf) != 1 &&
+		    inet_pton(AF_INET6, one, buf) != 1)
+			return false;
+		s += n;
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			return true;
+		if (*s++ != ',')
+			return false;
+	}
+}
+
+/* true when @v is one of the space-separated words of @choices. */
+static bool
+valid_choice(const char *v, const char *choices)
+{
+	size_t n = strlen(v);
+
+	while (*choices != '\0') {
+		size_t w = strcspn(choices, " ");
+
+		if (w == n && strncmp(v, choices, n) == 0)
+			return true;
+		choices += w;
+		while (*choices == ' ')
+			choices++;
+	}
+	return false;
+}
+
+/*
+ * Check @v against the rule of its kind (not KEY_INT, KEY_PATH); on error
+ * write "[section] key: reason" into @why and return -1.
+ */
+static int
+check_value(const struct config_key *k, const char *v, char *why,
+    size_t whysz)
+{
+	switch (k->kind) {
+	case KEY_CENTRE:
+		if (valid_centre(v))
+			return 0;
+		errbuf_set(why, whysz, "[%s] %s: 1 to %d characters among "
+		    "a-z, 0-9 and '-'", k->section, k->key, CONFIG_CENTRE_MAX);
+		return -1;
+	case KEY_LANG:
+		if (valid_lang(v))
+			return 0;
+		errbuf_set(why, whysz, "[%s] %s: 2 or 3 letters a-z",
+		    k->section, k->key);
+		return -1;
+	case KEY_LISTEN:
+		if (valid_listen(v))
+			return 0;
+		errbuf_set(why, whysz, "[%s] %s: must be ADDR:PORT with a "
+		    "numeric address (127.0.0.1:8080, [::1]:8080)", k->section,
+		    k->key);
+		return -1;
+	case KEY_URL:
+		if (valid_url(v))
+			return 0;
+		errbuf_set(why, whysz, "[%s] %s: must be an http:// or https:// "
+		    "URL without spaces", k->section, k->key);
+		return -1;
+	case KEY_USER:
+		if (valid_user(v))
+			return 0;
+		errbuf_set(why, whysz, "[%s] %s: must be a user name (a-z, 0-9, "
+		    "'_' and '-', at most 32)", k->section, k->key);
+		return -1;
+	case KEY_SECRET:
+		if (valid_secret(v))
+			return 0;
+		errbuf_set(why, whysz, "[%s] %s: must be 16 to 128 characters "
+		    "among A-Z, a-z, 0-9, '-' and '_'", k->section, k->key);
+		return -1;
+	case KEY_ADDRLIST:
+		if (valid_addrlist(v))
+			return 0;
+		errbuf_set(why, whysz, "[%s] %s: must be numeric IP addresses "
+		    "separated by commas", k->section, k->key);
+		return -1;
+	case KEY_CHOICE:
+		if (valid_choice(v, k->choices))
+			return 0;
+		errbuf_set(why, whysz, "[%s] %s: must be one of: %s",
+		    k->section, k->key, k->choices);
+		return -1;
+	case KEY_TEXT:
+	case KEY_PATH:
+	case KEY_INT:
+		return 0;
+	}
+	return -1;
+}
+
 /* @rel against @dir, unless absolute.  Returns 0, or -1: too long. */
 static int
 join(char *out, size_t outsz, const char *dir, const char *rel)
@@ -393,12 +689,44 @@ config_defaults(struct config *cfg, const char *dir, const char *templates)
 	memcpy(cfg->lang, "fr", sizeof("fr"));
 	cfg->flag_qty = 20;
 	cfg->flag_days = 3;
+	/* Literals below all fit their fields (static sizes in config.h). */
+	(void)!str_copy(cfg->intake_listen, sizeof(cfg->intake_listen),
+	    "127.0.0.1:8080");
+	(void)!str_copy(cfg->intake_public_url,
+	    sizeof(cfg->intake_public_url), "http://127.0.0.1:8080");
+	(void)!str_copy(cfg->intake_user, sizeof(cfg->intake_user), "nobody");
+	cfg->intake_threads = 4;
+	(void)!str_copy(cfg->console_listen, sizeof(cfg->console_listen),
+	    "127.0.0.1:8081");
+	(void)!str_copy(cfg->console_user, sizeof(cfg->console_user),
+	    "nobody");
+	(void)!str_copy(cfg->console_intake_url,
+	    sizeof(cfg->console_intake_url), "http://127.0.0.1:8080");
+	cfg->pull_interval = 30;
+	(void)!str_copy(cfg->sms_allow, sizeof(cfg->sms_allow), "127.0.0.1");
+	cfg->web_per_minute = 120;
+	cfg->orders_per_hour = 20;
+	cfg->sms_per_hour = 20;
+	(void)!str_copy(cfg->printer_format, sizeof(cfg->printer_format),
+	    "pdf");
+	(void)!str_copy(cfg->printer_size, sizeof(cfg->printer_size),
+	    "100x150");
+	if (join(cfg->labels_dir, sizeof(cfg->labels_dir), dir, "labels") < 0)
+		cfg->labels_dir[0] = '\0';
+	(void)!str_copy(cfg->sender_name, sizeof(cfg->sender_name),
+	    "SERVICE EXPEDITIONS");
+	(void)!str_copy(cfg->sender_line, sizeof(cfg->sender_line),
+	    "BP 80001");
+	(void)!str_copy(cfg->sender_postcode, sizeof(cfg->sender_postcode),
+	    "33000");
+	(void)!str_copy(cfg->sender_commune, sizeof(cfg->sender_commune),
+	    "BORDEAUX");
 }
 
 /* What handler() needs while libinih runs. */
 struct cparser {
 	struct config *cfg;
-	unsigned seen;		/* one bit per config_keys[] entry */
+	uint64_t seen;		/* one bit per config_keys[] entry */
 	bool failed;
 	char msg[200];		/* "[section] key: reason" */
 };
@@ -442,8 +770,8 @@ on_config_section(void *arg, const char *section, int line, int nkeys,
 		if (strcmp(section, config_sections[i]) == 0)
 			return 0;
 	errbuf_set(errbuf, errsz, "%s:%d: [%s]: unknown section (expected "
-	    "[hrpost], [store], [keys] or [orders])", name, line,
-	    printable(section));
+	    "hrpost, store, keys, orders, intake, console, sms, limits, "
+	    "printer, sender or centre)", name, line, printable(section));
 	return -1;
 }
 
@@ -465,28 +793,22 @@ set_key(struct cparser *p, const char *section, const char *key,
 	if (k == NULL)
 		return refuse(p, "[%s] %s: unknown key", printable(section),
 		    printable(key));
-	if (p->seen & (1u << i))
+	if (p->seen & ((uint64_t)1 << i))
 		return refuse(p, "[%s] %s: repeated key", section, key);
-	p->seen |= 1u << i;
-	if (*value == '\0')
-		return refuse(p, "[%s] %s: empty value", section, key);
+	p->seen |= (uint64_t)1 << i;
+	if (*value == '\0') {
+		if (!k->optional)
+			return refuse(p, "[%s] %s: empty value", section, key);
+		/* An optional key left empty: not set. */
+		field_str(p->cfg, k)[0] = '\0';
+		return 0;
+	}
 	if (!utf8_valid(value, strlen(value)))
 		return refuse(p, "[%s] %s: not valid UTF-8", section, key);
 	if (utf8_has_control(value))
 		return refuse(p, "[%s] %s: control character", section, key);
 
 	switch (k->kind) {
-	case KEY_CENTRE:
-		if (!valid_centre(value))
-			return refuse(p, "[%s] %s: 1 to %d characters among "
-			    "a-z, 0-9 and '-'", section, key,
-			    CONFIG_CENTRE_MAX);
-		break;
-	case KEY_LANG:
-		if (!valid_lang(value))
-			return refuse(p, "[%s] %s: 2 or 3 letters a-z",
-			    section, key);
-		break;
 	case KEY_PATH:
 		if (join(field_str(p->cfg, k), k->size, p->cfg->dir,
 		    value) < 0)
@@ -500,10 +822,14 @@ set_key(struct cparser *p, const char *section, const char *key,
 			    "%ld to %ld", section, key, k->min, k->max);
 		*field_int(p->cfg, k) = (int)v;
 		return 0;
+	default:
+		if (check_value(k, value, p->msg, sizeof(p->msg)) < 0)
+			return -1;
+		break;
 	}
-	/* Checked above: centre and lang fit their buffers. */
 	return str_copy(field_str(p->cfg, k), k->size, value) < 0 ?
-	    refuse(p, "[%s] %s: too long", section, key) : 0;
+	    refuse(p, "[%s] %s: too long (at most %zu bytes)", section, key,
+	    k->size - 1) : 0;
 }
 
 static int
@@ -560,7 +886,8 @@ config_parse_string(struct config *cfg, const char *name, const char *text,
 	for (size_t i = 0; i < ARRAY_LEN(config_keys); i++) {
 		const struct config_key *k = &config_keys[i];
 
-		if (k->kind == KEY_PATH && *field_str(tmp, k) == '\0') {
+		if (k->kind == KEY_PATH && !k->optional &&
+		    *field_str(tmp, k) == '\0') {
 			errbuf_set(errbuf, errsz, "%s: [%s] %s: path too long (at "
 			    "most %zu bytes with the state directory)", name,
 			    k->section, k->key, k->size - 1);
@@ -691,24 +1018,17 @@ config_text(const struct config *cfg, struct outbuf *o, char *why,
 		char num[32];
 		int len;
 
+		if (k->optional && k->kind != KEY_INT &&
+		    field_cstr(cfg, k)[0] == '\0') {
+			/* Not set: written commented out, as a hint. */
+			if (strcmp(section, k->section) != 0) {
+				section = k->section;
+				out_add(o, "\n[%s]\n", section);
+			}
+			out_add(o, "%s\n;%s =\n", k->help, k->key);
+			continue;
+		}
 		switch (k->kind) {
-		case KEY_CENTRE:
-			v = field_cstr(cfg, k);
-			if (!valid_centre(v)) {
-				errbuf_set(why, whysz, "[%s] %s: 1 to %d "
-				    "characters among a-z, 0-9 and '-'",
-				    k->section, k->key, CONFIG_CENTRE_MAX);
-				return -1;
-			}
-			break;
-		case KEY_LANG:
-			v = field_cstr(cfg, k);
-			if (!valid_lang(v)) {
-				errbuf_set(why, whysz, "[%s] %s: 2 or 3 letters "
-				    "a-z", k->section, k->key);
-				return -1;
-			}
-			break;
 		case KEY_PATH:
 			v = path_value(cfg->dir, field_cstr(cfg, k), tmp,
 			    sizeof(tmp));
@@ -737,6 +1057,18 @@ config_text(const struct config *cfg, struct outbuf *o, char *why,
 				return -1;
 			}
 			v = num;
+			break;
+		default:
+			v = field_cstr(cfg, k);
+			if (check_value(k, v, why, whysz) < 0)
+				return -1;
+			if (!ini_writable(v)) {
+				errbuf_set(why, whysz, "[%s] %s: value cannot be "
+				    "written to an INI file (empty, control "
+				    "character, space at an end, or ';')",
+				    k->section, k->key);
+				return -1;
+			}
 			break;
 		}
 		len = (int)(strlen(k->key) + 3 + strlen(v));

@@ -36,6 +36,49 @@ struct config {
 	/* [orders]: unusual orders are flagged for a call, never refused */
 	int flag_qty;		/* total packs in one order above this: flag */
 	int flag_days;		/* a second order within this many days: flag */
+
+	/* [intake]: the public daemon */
+	char intake_listen[64];		/* ADDR:PORT */
+	char intake_public_url[256];	/* base of tracking links */
+	char intake_user[33];		/* drop to this user when root */
+	char intake_token[129];		/* bearer token for /outbox; "" closed */
+	int intake_threads;
+
+	/* [console]: the centre's daemon */
+	char console_listen[64];
+	char console_user[33];
+	char console_intake_url[256];	/* where to pull from */
+	char console_intake_token[129];
+	char console_ca_file[CONFIG_PATH_MAX];	/* "" system CAs */
+	int pull_interval;		/* seconds */
+
+	/* [sms]: Kannel */
+	char sms_secret[129];		/* "" : /sms refuses everyone */
+	char sms_allow[256];		/* "" : any address */
+	char sms_sendsms_url[256];	/* "" : no SMS sent */
+	char sms_sendsms_user[CONFIG_STR_MAX];
+	char sms_sendsms_password[CONFIG_STR_MAX];
+	char sms_sender[32];
+
+	/* [limits] */
+	int web_per_minute;		/* requests per address per minute */
+	int orders_per_hour;		/* orders per address per hour */
+	int sms_per_hour;		/* SMS per sender per hour */
+
+	/* [printer] */
+	char printer_queue[CONFIG_STR_MAX];	/* "" : files */
+	char printer_format[8];			/* pdf png zpl */
+	char printer_size[8];			/* 100x150 a4 */
+	char labels_dir[CONFIG_PATH_MAX];
+
+	/* [sender]: neutral sender block on labels */
+	char sender_name[160];
+	char sender_line[160];
+	char sender_postcode[16];
+	char sender_commune[160];
+
+	/* [centre]: how people reach the coordinator */
+	char centre_phone[32];
 };
 
 /*

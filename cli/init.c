@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "crypto/key.h"
 #include "crypto/password.h"
+#include "crypto/token.h"
 #include "orders/outbox.h"
 #include "orders/store.h"
 #include "shipping/catalogue.h"
@@ -28,6 +29,7 @@
 #define DEMO_LOGIN "demo"
 #define DEMO_PASSWORD "demo-hrpost"
 #define PASSPHRASE_MIN 12
+#define INIT_SECRET_DIGITS 32
 
 static void
 init_usage(FILE *f)
@@ -242,6 +244,21 @@ cli_init(struct cli *c, int argc, char **argv)
 	config_defaults(&c->cfg, absdir, tmpl);
 	if (str_copy(c->cfg.centre, sizeof(c->cfg.centre), centre) < 0)
 		return CLI_FAIL;
+	/*
+	 * The secrets between the daemons and Kannel: 32 random base32
+	 * characters (160 bits) each, written to the config file (mode 0640,
+	 * in a 0700 directory).  Both daemons start on one machine by
+	 * default, so the console gets the intake node's token.
+	 */
+	if (token_new(c->cfg.intake_token, sizeof(c->cfg.intake_token),
+	    INIT_SECRET_DIGITS) != TOKEN_OK ||
+	    token_new(c->cfg.sms_secret, sizeof(c->cfg.sms_secret),
+	    INIT_SECRET_DIGITS) != TOKEN_OK ||
+	    str_copy(c->cfg.console_intake_token,
+	    sizeof(c->cfg.console_intake_token), c->cfg.intake_token) < 0) {
+		cli_errx(c, "cannot generate the daemons' secrets");
+		return CLI_FAIL;
+	}
 
 	c->cat = catalogue_load(c->cfg.templates, errbuf, sizeof(errbuf));
 	if (c->cat == NULL) {

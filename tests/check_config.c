@@ -152,7 +152,7 @@ END_TEST
 
 START_TEST(refuse_unknown_section)
 {
-	bad("[hrpost]\nlang = fr\n[printer]\nqueue = x\n", 3, "[printer]",
+	bad("[hrpost]\nlang = fr\n[printers]\nqueue = x\n", 3, "[printers]",
 	    "unknown section", NULL);
 	/* Even without a key in it. */
 	bad("[hrpost]\nlang = fr\n[Orders]\n", 3, "[Orders]",
@@ -228,6 +228,72 @@ START_TEST(refuse_bad_centre)
 	    "[hrpost] centre", "1 to 32", "abcdef");
 	good("[hrpost]\ncentre = abcdefghijklmnopqrstuvwxyz-12345\n");
 	ck_assert_str_eq(cfg.centre, "abcdefghijklmnopqrstuvwxyz-12345");
+}
+END_TEST
+
+/* The daemons', Kannel's and the printer's keys: each kind's rule. */
+START_TEST(refuse_bad_service_keys)
+{
+	bad("[intake]\nlisten = localhost:8080\n", 2, "[intake] listen",
+	    "ADDR:PORT", "localhost");
+	bad("[intake]\nlisten = 127.0.0.1:0\n", 2, "[intake] listen",
+	    "ADDR:PORT", NULL);
+	bad("[intake]\nlisten = 127.0.0.1:65536\n", 2, "[intake] listen",
+	    "ADDR:PORT", NULL);
+	bad("[console]\nlisten = [::1:8081\n", 2, "[console] listen",
+	    "ADDR:PORT", NULL);
+	good("[console]\nlisten = [::1]:8081\n");
+	ck_assert_str_eq(cfg.console_listen, "[::1]:8081");
+	good("[intake]\nlisten = 0.0.0.0:65535\n");
+
+	bad("[intake]\npublic_url = ftp://example.org\n", 2,
+	    "[intake] public_url", "http:// or https://", "example");
+	bad("[console]\nintake_url = https://\n", 2, "[console] intake_url",
+	    "http:// or https://", NULL);
+	bad("[console]\nintake_url = https://a b\n", 2,
+	    "[console] intake_url", "http:// or https://", NULL);
+	good("[console]\nintake_url = https://intake.example.org:8443/x\n");
+
+	bad("[intake]\nuser = Root\n", 2, "[intake] user", "user name",
+	    "Root");
+	good("[intake]\nuser = _hrpost\n");
+
+	bad("[intake]\ntoken = short\n", 2, "[intake] token", "16 to 128",
+	    "short");
+	bad("[sms]\nsecret = 0123456789abcdef!\n", 2, "[sms] secret",
+	    "16 to 128", "0123456789");
+	good("[sms]\nsecret = 0123456789abcdef\n");
+	ck_assert_str_eq(cfg.sms_secret, "0123456789abcdef");
+	/* Optional keys may be emptied: then they are not set. */
+	good("[sms]\nsecret =\n");
+	ck_assert_str_eq(cfg.sms_secret, "");
+	bad("[intake]\nlisten =\n", 2, "[intake] listen", "empty value",
+	    NULL);
+
+	bad("[sms]\nallow = 127.0.0.1, kannel.lan\n", 2, "[sms] allow",
+	    "numeric IP", "kannel");
+	bad("[sms]\nallow = 127.0.0.1,,::1\n", 2, "[sms] allow",
+	    "numeric IP", NULL);
+	good("[sms]\nallow = 127.0.0.1, ::1,10.0.0.2\n");
+
+	bad("[printer]\nformat = svg\n", 2, "[printer] format",
+	    "one of: pdf png zpl", NULL);
+	bad("[printer]\nsize = a5\n", 2, "[printer] size",
+	    "one of: 100x150 a4", NULL);
+	good("[printer]\nformat = zpl\nsize = a4\n");
+	ck_assert_str_eq(cfg.printer_format, "zpl");
+
+	bad("[limits]\nsms_per_hour = 0\n", 2, "[limits] sms_per_hour",
+	    "whole number from 1 to 100000", NULL);
+	bad("[console]\npull_interval = 86401\n", 2,
+	    "[console] pull_interval", "whole number from 1 to 86400", NULL);
+	/* 170 characters: fits a config line, not the sender field. */
+	bad("[sender]\nname = " "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAA\n", 2, "[sender] name", "too long", NULL);
+	bad("[centre]\nwebsite = x\n", 2, "[centre] website", "unknown key",
+	    NULL);
 }
 END_TEST
 
@@ -605,6 +671,7 @@ config_suite(void)
 	tcase_add_test(tc, refuse_bad_numbers);
 	tcase_add_test(tc, refuse_bad_centre);
 	tcase_add_test(tc, refuse_bad_lang);
+	tcase_add_test(tc, refuse_bad_service_keys);
 	tcase_add_test(tc, refuse_bad_text);
 	tcase_add_test(tc, refuse_path_too_long);
 	tcase_add_test(tc, refuse_bad_lines);

@@ -479,6 +479,12 @@ START_TEST(test_bad_fields)
 		    "%s '%s': message does not name %s: %s", cases[i].opt,
 		    cases[i].val, cases[i].field, r.err);
 		ck_assert_str_eq(r.out, "");
+		/* The message names the field; it never repeats the value. */
+		if (strlen(cases[i].val) >= 4)
+			ck_assert_msg(strstr(r.err, cases[i].val) == NULL,
+			    "%s: the message repeats the value: %s",
+			    cases[i].opt, r.err);
+		ck_assert_msg(strstr(r.err, NOTE) == NULL, "note in message");
 		ck_assert_int_eq(count_rows("SELECT count(*) FROM orders"), 0);
 	}
 	/* Five address lines: refused. */
