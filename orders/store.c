@@ -357,6 +357,12 @@ store_close(struct store *st)
 	free(st);
 }
 
+struct sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
 const char *
 store_errmsg(const struct store *st)
 {
@@ -1330,7 +1336,7 @@ static enum store_status
 insert_order(struct store *st, int64_t centre_id, const struct order *o,
     enum order_status status, const char *idem, int64_t rid,
     const char *flag, const char *ref, const char *token,
-    const uint8_t *blob, size_t bloblen, time_t now)
+    const uint8_t *blob, size_t bloblen, time_t received, time_t now)
 {
 	sqlite3_stmt *s = NULL;
 	enum store_status ret = STORE_ERR_DB;
@@ -1340,7 +1346,7 @@ insert_order(struct store *st, int64_t centre_id, const struct order *o,
 	    "recipient_id, channel, status, flagged, flag_reason, for_people, "
 	    "lang, dept, idem, sealed, received_at, accepted_at, updated_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14, ?15, ?14)", &s, st->err, sizeof(st->err)) != 0)
+	    "?14, ?15, ?16)", &s, st->err, sizeof(st->err)) != 0)
 		goto out;
 	if (db_bind_int64(s, 1, centre_id) != SQLITE_OK ||
 	    db_bind_text(s, 2, ref) != SQLITE_OK ||
@@ -1355,7 +1361,8 @@ insert_order(struct store *st, int64_t centre_id, const struct order *o,
 	    db_bind_text(s, 11, o->dept) != SQLITE_OK ||
 	    db_bind_text(s, 12, idem) != SQLITE_OK ||
 	    db_bind_blob(s, 13, blob, bloblen) != SQLITE_OK ||
-	    db_bind_int64(s, 14, (int64_t)now) != SQLITE_OK ||
+	    db_bind_int64(s, 14, (int64_t)received) != SQLITE_OK ||
+	    db_bind_int64(s, 16, (int64_t)now) != SQLITE_OK ||
 	    (status == ORDER_ACCEPTED ?
 	    db_bind_int64(s, 15, (int64_t)now) :
 	    sqlite3_bind_null(s, 15)) != SQLITE_OK) {
@@ -1421,10 +1428,60 @@ order_shape_ok(const struct order *o)
 	return (unsigned)o->channel <= ORDER_CHANNEL_SMS;
 }
 
-enum store_status
-store_order_add(struct store *st, const struct centre_key *key,
+/*
+ * Take the reference and token the intake node drew: well-formed (check
+ * characters right) and not used by another order.
+ */
+static enum store_status
+given_ref(struct store *st, const char *want_ref, const char *want_tok,
+    char ref[STORE_REF_MAX], char token[STORE_TOKEN_MAX])
+{
+	sqlite3_stmt *s = NULL;
+	enum store_status ret = STORE_ERR_DB;
+	int rc;
+
+	if (want_tok == NULL ||
+	    token_parse(want_ref, TOKEN_REF_DIGITS, ref, STORE_REF_MAX) !=
+	    TOKEN_OK ||
+	    token_parse(want_tok, TOKEN_TRACK_DIGITS, token, STORE_TOKEN_MAX) !=
+	    TOKEN_OK)
+		return fail(st, STORE_ERR_INVALID, "the intake node's reference "
+		    "or tracking token is malformed");
+	if (db_prepare(st->db,
+	    "SELECT 1 FROM orders WHERE ref = ? OR token = ?", &s, st->err,
+	    sizeof(st->err)) != 0)
+		goto out;
+	if (db_bind_text(s, 1, ref) != SQLITE_OK ||
+	    db_bind_text(s, 2, token) != SQLITE_OK) {
+		ret = sqlfail(st, "cannot check the reference");
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		ret = fail(st, STORE_ERR_DUPLICATE, "reference %s or its "
+		    "tracking token is already used by another order", ref);
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sqlfail(st, "cannot check the reference");
+		goto out;
+	}
+	ret = STORE_OK;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/*
+ * store_order_add() and store_order_import(): @want_ref and @want_tok,
+ * when not NULL, are the canonical reference and token the intake node
+ * gave the order; @received, when not 0, the time it received it.
+ */
+static enum store_status
+order_add(struct store *st, const struct centre_key *key,
     int64_t centre_id, const struct order *o, enum order_status initial,
     const char *idem, int flag_qty, int flag_days, const char *actor,
+    const char *want_ref, const char *want_tok, time_t received,
     char ref[STORE_REF_MAX], char token[STORE_TOKEN_MAX])
 {
 	struct order_keys k;
@@ -1523,9 +1580,15 @@ store_order_add(struct store *st, const struct centre_key *key,
 		}
 	}
 
-	ret = new_ref(st, newref, newtok);
-	if (ret != STORE_OK)
-		goto out;
+	if (want_ref != NULL) {
+		ret = given_ref(st, want_ref, want_tok, newref, newtok);
+		if (ret != STORE_OK)
+			goto out;
+	} else {
+		ret = new_ref(st, newref, newtok);
+		if (ret != STORE_OK)
+			goto out;
+	}
 	if (str_printf(aad, sizeof(aad), "orders/%s/pii", newref) < 0) {
 		ret = fail(st, STORE_ERR_DB, "order reference too long");
 		goto out;
@@ -1534,7 +1597,7 @@ store_order_add(struct store *st, const struct centre_key *key,
 	if (ret != STORE_OK)
 		goto out;
 	ret = insert_order(st, centre_id, o, initial, idem, rid, flag, newref,
-	    newtok, blob, bloblen, now);
+	    newtok, blob, bloblen, received != 0 ? received : now, now);
 	if (ret != STORE_OK)
 		goto out;
 	ret = update_recipient(st, key, rid, existed, o, &k, now);
@@ -1951,4 +2014,28 @@ out:
 	if (ret != STORE_OK)
 		db_rollback(st->db);
 	return ret;
+}
+
+enum store_status
+store_order_add(struct store *st, const struct centre_key *key,
+    int64_t centre_id, const struct order *o, enum order_status initial,
+    const char *idem, int flag_qty, int flag_days, const char *actor,
+    char ref[STORE_REF_MAX], char token[STORE_TOKEN_MAX])
+{
+	return order_add(st, key, centre_id, o, initial, idem, flag_qty,
+	    flag_days, actor, NULL, NULL, 0, ref, token);
+}
+
+enum store_status
+store_order_import(struct store *st, const struct centre_key *key,
+    int64_t centre_id, const struct order *o, enum order_status initial,
+    const char *idem, int flag_qty, int flag_days, const char *actor,
+    const char *given_ref_in, const char *given_token, time_t received,
+    char ref[STORE_REF_MAX], char token[STORE_TOKEN_MAX])
+{
+	if (given_ref_in == NULL || given_token == NULL)
+		return fail(st, STORE_ERR_INVALID, "an imported order needs "
+		    "the intake node's reference and token");
+	return order_add(st, key, centre_id, o, initial, idem, flag_qty,
+	    flag_days, actor, given_ref_in, given_token, received, ref, token);
 }

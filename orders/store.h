@@ -76,6 +76,14 @@ struct store_order_row {
 struct store *store_open(const char *path, char *errbuf, size_t errsz);
 void store_close(struct store *st);
 
+/*
+ * The SQLite connection, for the modules that keep their own tables in
+ * centre.db (shipping/stock.c, shipping/packing.c, orders/inbox.c).  They
+ * follow the store's rules: prepared statements only, one BEGIN IMMEDIATE
+ * transaction per change with its audit_append(), personal data sealed.
+ */
+struct sqlite3 *store_db(struct store *st);
+
 /* The last error as a sentence without personal data. */
 const char *store_errmsg(const struct store *st);
 
@@ -105,6 +113,22 @@ enum store_status store_order_add(struct store *st,
     const struct centre_key *key, int64_t centre_id, const struct order *o,
     enum order_status initial, const char *idem, int flag_qty, int flag_days,
     const char *actor, char ref[STORE_REF_MAX],
+    char token[STORE_TOKEN_MAX]) WUR;
+
+/*
+ * The same for an order that came through the intake node, which already
+ * gave it a reference and tracking token (shown to the person on the
+ * confirmation page) and a receiving time: @given_ref and @given_token
+ * (canonical or not; check characters verified) are used instead of new
+ * ones, @received (0: now) is the order's received_at.  A reference or
+ * token already used by another order is STORE_ERR_DUPLICATE; with @idem
+ * set, the idempotency check runs first, as in store_order_add().
+ */
+enum store_status store_order_import(struct store *st,
+    const struct centre_key *key, int64_t centre_id, const struct order *o,
+    enum order_status initial, const char *idem, int flag_qty, int flag_days,
+    const char *actor, const char *given_ref, const char *given_token,
+    time_t received, char ref[STORE_REF_MAX],
     char token[STORE_TOKEN_MAX]) WUR;
 
 /*

@@ -764,6 +764,60 @@ START_TEST(test_idempotency)
 }
 END_TEST
 
+/* Orders from the intake node keep the reference and token it gave. */
+START_TEST(test_import)
+{
+	char gref[STORE_REF_MAX], gtok[STORE_TOKEN_MAX], loose[32];
+	char ref[STORE_REF_MAX], tok[STORE_TOKEN_MAX];
+	struct store_order_row row;
+	struct order o;
+	int64_t audits;
+
+	ck_assert_int_eq(token_new(gref, sizeof(gref), TOKEN_REF_DIGITS),
+	    TOKEN_OK);
+	ck_assert_int_eq(token_new(gtok, sizeof(gtok), TOKEN_TRACK_DIGITS),
+	    TOKEN_OK);
+	default_order(&o);
+	/* Lower case with a dash, as a person might retype it: fine. */
+	ck_assert_int_lt(snprintf(loose, sizeof(loose), "%.4s-%s", gref,
+	    gref + 4), (int)sizeof(loose));
+	for (char *p = loose; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	ck_assert_msg(store_order_import(st, key, centre, &o, ORDER_ACCEPTED,
+	    "web-1", 0, 0, ACTOR, loose, gtok, 1700000000, ref, tok) ==
+	    STORE_OK, "%s", store_errmsg(st));
+	ck_assert_str_eq(ref, gref);
+	ck_assert_str_eq(tok, gtok);
+	ck_assert_int_eq(store_order_get(st, gtok, &row), STORE_OK);
+	ck_assert_str_eq(row.ref, gref);
+	ck_assert_int_eq((long long)row.received_at, 1700000000LL);
+	ck_assert(row.status == ORDER_ACCEPTED);
+
+	/* The same reference under another key: refused, nothing written. */
+	audits = audit_count();
+	ck_assert_int_eq(store_order_import(st, key, centre, &o,
+	    ORDER_ACCEPTED, "web-2", 0, 0, ACTOR, gref, gtok, 0, ref, tok),
+	    STORE_ERR_DUPLICATE);
+	/* The same key: the first order handed back, nothing written. */
+	ck_assert_int_eq(store_order_import(st, key, centre, &o,
+	    ORDER_ACCEPTED, "web-1", 0, 0, ACTOR, gref, gtok, 0, ref, tok),
+	    STORE_ERR_DUPLICATE);
+	ck_assert_str_eq(ref, gref);
+	/* A typo in the check character, or no token: refused. */
+	gref[0] = gref[0] == '7' ? '8' : '7';
+	ck_assert_int_eq(store_order_import(st, key, centre, &o,
+	    ORDER_ACCEPTED, "web-3", 0, 0, ACTOR, gref, gtok, 0, ref, tok),
+	    STORE_ERR_INVALID);
+	ck_assert_int_eq(store_order_import(st, key, centre, &o,
+	    ORDER_ACCEPTED, "web-4", 0, 0, ACTOR, gref, NULL, 0, ref, tok),
+	    STORE_ERR_INVALID);
+	ck_assert_int_eq(audit_count(), audits);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM orders", NULL), 1);
+	order_clear(&o);
+}
+END_TEST
+
 START_TEST(test_add_invalid)
 {
 	char ref[STORE_REF_MAX], tok[STORE_TOKEN_MAX];
@@ -1413,6 +1467,7 @@ store_suite(void)
 	tcase_add_test(tc, test_cancel_until_shipped);
 	tcase_add_test(tc, test_ref_forms);
 	tcase_add_test(tc, test_idempotency);
+	tcase_add_test(tc, test_import);
 	tcase_add_test(tc, test_add_invalid);
 	tcase_add_test(tc, test_linking);
 	tcase_add_test(tc, test_recipient_record);
