@@ -7,7 +7,8 @@ DATADIR  ?= $(PREFIX)/share/hrpost
 DESTDIR  ?=
 BUILD    ?= build
 CC       ?= cc
-PKGS      = openssl sqlite3 inih jansson
+PKGS      = openssl sqlite3 inih jansson libmicrohttpd libcurl libqrencode \
+            cairo pangocairo
 TEST_PKGS = check
 
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -18,29 +19,56 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE -I. -MMD -MP \
             -fstack-protector-strong \
             -DHRPOST_DATADIR='"$(DATADIR)"' \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+            $(shell cups-config --cflags 2>/dev/null) $(CFLAGS)
+# libcups ships cups-config, not a .pc file.
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
+            $(shell cups-config --libs 2>/dev/null) -lpthread
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+# Quiet build lines; `make V=1` shows the full commands.
+V ?= 0
+ifeq ($(V),0)
+Q = @
+QCC = @echo "  CC      $@";
+QLD = @echo "  LD      $@";
+else
+Q =
+QCC =
+QLD =
+endif
 
 # Explicit source lists: a new module is added here on purpose.
 LIB_SRCS = \
 	base/util.c base/config.c base/clock.c \
 	crypto/hkdf.c crypto/seal.c crypto/key.c crypto/password.c crypto/token.c \
 	crypto/pseudonym.c \
-	shipping/address.c shipping/catalogue.c \
+	shipping/address.c shipping/catalogue.c shipping/stock.c \
+	shipping/packing.c shipping/tracking.c \
 	orders/phone.c orders/order.c orders/db.c orders/audit.c \
-	orders/store.c orders/outbox.c
+	orders/store.c orders/outbox.c orders/sms.c orders/inbox.c \
+	orders/pull.c orders/recipient.c \
+	printer/qr.c printer/label.c printer/zpl.c printer/slip.c \
+	printer/cups.c \
+	server/http.c server/form.c server/template.c server/ratelimit.c \
+	server/privdrop.c server/intake.c server/smsgw.c server/console.c
 CLI_SRCS = main.c cli/common.c cli/init.c cli/order.c cli/queue.c \
-	cli/audit.c cli/keygen.c
+	cli/audit.c cli/keygen.c cli/intake.c cli/console.c cli/pull.c \
+	cli/catalogue.c cli/stock.c cli/fulfil.c cli/label.c cli/track.c
 
 # Unit suites: tests/check_<name>.c, one binary each.
 UNIT_TESTS = util config seal key password token pseudonym address phone \
-	catalogue order store audit outbox
+	catalogue order store audit outbox qr form template ratelimit sms \
+	smsgw inbox stock packing label zpl tracking recipient pull
 # Integration suites: run the real binary (and later real servers).
-INTEG_TESTS = cli
-FUZZ_TARGETS = address phone order config catalogue token
-BENCHES = crypto_store
+INTEG_TESTS = cli intake kannel pull fulfil cups track
+# Shared by the integration suites: starting daemons, Kannel, cupsd.
+INTEG_SUPPORT = tests/integration/daemon.c tests/integration/kannel.c \
+	tests/integration/cupsd.c
+FUZZ_TARGETS = address phone order config catalogue token form template \
+	sms addrfmt laposte inbox pull label
+BENCHES = crypto_store intake labels
 
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  = $(CLI_SRCS:%.c=$(BUILD)/%.o)
@@ -50,9 +78,10 @@ BENCH_BINS = $(BENCHES:%=$(BUILD)/bench/bench_%)
 HRPOST    = $(BUILD)/hrpost
 
 # Keep objects make would otherwise delete as intermediates.
-.PRECIOUS: $(BUILD)/%.o
+.PRECIOUS: $(BUILD)/%.o $(BUILD)/tests/%.o $(BUILD)/tests/integration/%.o \
+	$(BUILD)/bench/%.o
 
-.PHONY: all deps run check unit integration asan valgrind fuzz fuzz-build \
+.PHONY: all deps run stop check unit integration asan valgrind fuzz fuzz-build \
 	bench checksrc install uninstall clean
 
 all: $(HRPOST)
@@ -62,11 +91,11 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
 # The templates path is compiled in: rebuild what uses it when DATADIR
 # changes (make install PREFIX=/opt/hrpost after a plain make).
@@ -76,29 +105,34 @@ $(BUILD)/datadir.txt: FORCE
 $(BUILD)/cli/common.o: $(BUILD)/datadir.txt
 
 $(BUILD)/libhrpost.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(HRPOST): $(CLI_OBJS) $(BUILD)/libhrpost.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o $(BUILD)/libhrpost.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/integration/check_%: $(BUILD)/tests/integration/check_%.o $(BUILD)/tests/testutil.o $(BUILD)/libhrpost.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+INTEG_OBJS = $(INTEG_SUPPORT:%.c=$(BUILD)/%.o)
+$(BUILD)/tests/integration/check_%: $(BUILD)/tests/integration/check_%.o $(BUILD)/tests/testutil.o $(INTEG_OBJS) $(BUILD)/libhrpost.a
+	$(QLD)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/bench_%: $(BUILD)/bench/bench_%.o $(BUILD)/libhrpost.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The demo centre lives in ./var; `make run` creates it once.
 run: deps all
 	@scripts/run $(HRPOST)
 
+stop:
+	@scripts/stop
+
 unit: $(UNIT_BINS)
 	@scripts/run-tests unit $(UNIT_BINS)
 
 integration: $(HRPOST) $(INTEG_BINS)
-	@HRPOST_BIN=$(abspath $(HRPOST)) scripts/run-tests integration $(INTEG_BINS)
+	@HRPOST_BIN=$(abspath $(HRPOST)) HRPOST_ARTIFACTS=$(abspath $(BUILD))/artifacts \
+	    scripts/run-tests integration $(INTEG_BINS)
 
 check: deps
 	@$(MAKE) --no-print-directory checksrc
@@ -124,11 +158,17 @@ FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
 
-$(FUZZ_BUILD)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c FORCE
+# The sanitizer library is rebuilt by a sub-make (its own BUILD and CC);
+# a target relinks only when the library or its source changed.
+ifneq ($(BUILD),$(FUZZ_BUILD))
+$(FUZZ_BUILD)/libhrpost.a: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
 	    CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/libhrpost.a
+endif
+
+$(FUZZ_BUILD)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libhrpost.a
 	@mkdir -p $(dir $@)
-	clang -std=c17 $(WARN) -D_GNU_SOURCE -I. $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	$(QLD)clang -std=c17 $(WARN) -D_GNU_SOURCE -I. $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 	    $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(FUZZ_BUILD)/libhrpost.a $(LDLIBS)
 FORCE:
 
@@ -146,7 +186,7 @@ bench: all $(BENCH_BINS)
 
 checksrc:
 	@scripts/checksrc $(LIB_SRCS) $(CLI_SRCS) $(wildcard $(LIB_SRCS:.c=.h)) \
-	    $(wildcard cli/*.h) $(UNIT_TESTS:%=tests/check_%.c)
+	    $(wildcard cli/*.h) $(UNIT_TESTS:%=tests/check_%.c) $(INTEG_SUPPORT)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)

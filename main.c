@@ -25,6 +25,18 @@ static const struct subcommand {
 	{ "order", cli_order, "add, show or cancel an order" },
 	{ "queue", cli_queue, "list orders by status" },
 	{ "audit", cli_audit, "verify the audit chain" },
+	{ "intake", cli_intake, "run the public intake daemon" },
+	{ "console", cli_console, "run the centre's console daemon" },
+	{ "pull", cli_pull, "fetch sealed orders from the intake node once" },
+	{ "catalogue", cli_catalogue, "list the packs and items" },
+	{ "stock", cli_stock, "show stock, or add a lot" },
+	{ "pick", cli_pick, "pick list for a batch of accepted orders" },
+	{ "pack", cli_pack, "mark an order packed (takes stock)" },
+	{ "ship", cli_ship, "mark an order shipped" },
+	{ "label", cli_label, "print labels and packing slips" },
+	{ "track", cli_track, "poll the carrier for shipped parcels" },
+	{ "delivered", cli_delivered, "mark a parcel delivered by hand" },
+	{ "returned", cli_returned, "mark a parcel returned by hand" },
 };
 
 static void
@@ -38,7 +50,7 @@ usage(FILE *f)
 	    "  -V, --version   print the version\n"
 	    "\nsubcommands:\n");
 	for (size_t i = 0; i < ARRAY_LEN(subcommands); i++)
-		fprintf(f, "  %-8s %s\n", subcommands[i].name,
+		fprintf(f, "  %-10s %s\n", subcommands[i].name,
 		    subcommands[i].summary);
 }
 

@@ -391,6 +391,19 @@ static const struct config_key {
 	  "# Sender postcode.", 0, NULL },
 	{ "sender", "commune", KEY_TEXT, STR_FIELD(sender_commune), 0, 0,
 	  "# Sender commune.", 0, NULL },
+	{ "laposte", "url", KEY_URL, STR_FIELD(laposte_url), 0, 0,
+	  "# Base URL of La Poste's tracking API (Suivi v2); ids are\n"
+	  "# appended as /idships/ID1,ID2?lang=...", 0, NULL },
+	{ "laposte", "key", KEY_TEXT, STR_FIELD(laposte_key), 0, 0,
+	  "# The X-Okapi-Key of the centre's La Poste developer account\n"
+	  "# (unset: no carrier tracking; staff mark parcels by hand).", OPT,
+	  NULL },
+	{ "laposte", "lang", KEY_CHOICE, STR_FIELD(laposte_lang), 0, 0,
+	  "# Language of La Poste's event labels.", 0, "fr_FR en_GB" },
+	{ "laposte", "poll_interval", KEY_INT, INT_FIELD(laposte_poll), 60,
+	  86400,
+	  "# Seconds between two tracking polls by the console (60 to 86400).",
+	  0, NULL },
 	{ "centre", "phone", KEY_TEXT, STR_FIELD(centre_phone), 0, 0,
 	  "# How people reach the coordinator: shown on the tracking page,\n"
 	  "# the packing slip and SMS replies.", OPT, NULL },
@@ -400,7 +413,7 @@ _Static_assert(ARRAY_LEN(config_keys) <= 64, "one bit per key in seen");
 
 static const char *const config_sections[] = {
 	"hrpost", "store", "keys", "orders", "intake", "console", "sms",
-	"limits", "printer", "sender", "centre",
+	"limits", "printer", "sender", "centre", "laposte",
 };
 
 static char *
@@ -721,6 +734,10 @@ config_defaults(struct config *cfg, const char *dir, const char *templates)
 	    "33000");
 	(void)!str_copy(cfg->sender_commune, sizeof(cfg->sender_commune),
 	    "BORDEAUX");
+	(void)!str_copy(cfg->laposte_url, sizeof(cfg->laposte_url),
+	    "https://api.laposte.fr/suivi/v2");
+	(void)!str_copy(cfg->laposte_lang, sizeof(cfg->laposte_lang), "fr_FR");
+	cfg->laposte_poll = 3600;
 }
 
 /* What handler() needs while libinih runs. */
@@ -771,7 +788,8 @@ on_config_section(void *arg, const char *section, int line, int nkeys,
 			return 0;
 	errbuf_set(errbuf, errsz, "%s:%d: [%s]: unknown section (expected "
 	    "hrpost, store, keys, orders, intake, console, sms, limits, "
-	    "printer, sender or centre)", name, line, printable(section));
+	    "printer, sender, centre or laposte)", name, line,
+	    printable(section));
 	return -1;
 }
 

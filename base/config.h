@@ -77,6 +77,12 @@ struct config {
 	char sender_postcode[16];
 	char sender_commune[160];
 
+	/* [laposte]: carrier tracking */
+	char laposte_url[256];
+	char laposte_key[CONFIG_STR_MAX];	/* "" : no polling */
+	char laposte_lang[8];
+	int laposte_poll;			/* seconds */
+
 	/* [centre]: how people reach the coordinator */
 	char centre_phone[32];
 };

@@ -84,5 +84,17 @@ int cli_keygen(struct cli *c, int argc, char **argv);
 int cli_order(struct cli *c, int argc, char **argv);
 int cli_queue(struct cli *c, int argc, char **argv);
 int cli_audit(struct cli *c, int argc, char **argv);
+int cli_intake(struct cli *c, int argc, char **argv);
+int cli_console(struct cli *c, int argc, char **argv);
+int cli_pull(struct cli *c, int argc, char **argv);
+int cli_catalogue(struct cli *c, int argc, char **argv);
+int cli_stock(struct cli *c, int argc, char **argv);
+int cli_pick(struct cli *c, int argc, char **argv);
+int cli_pack(struct cli *c, int argc, char **argv);
+int cli_ship(struct cli *c, int argc, char **argv);
+int cli_label(struct cli *c, int argc, char **argv);
+int cli_track(struct cli *c, int argc, char **argv);
+int cli_delivered(struct cli *c, int argc, char **argv);
+int cli_returned(struct cli *c, int argc, char **argv);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * hrpost init: create a state directory that works at once.  Config file,
  * the centre's key pair, centre.db with the centre row and the catalogue,
- * intake.db; with --demo, a demo centre, a demo staff login and a key
- * without passphrase so a newcomer can try everything unattended.
+ * intake.db; with --demo, a demo centre, a demo staff login, demo stock
+ * for every item and a key without passphrase so a newcomer can try
+ * everything unattended.
  *
  * The config file is written last and marks a finished init: a failure on
  * the way removes what this run created, so a second try starts clean.
@@ -21,8 +22,10 @@
 #include "crypto/password.h"
 #include "crypto/token.h"
 #include "orders/outbox.h"
+#include "base/clock.h"
 #include "orders/store.h"
 #include "shipping/catalogue.h"
+#include "shipping/stock.h"
 
 #define DEMO_CENTRE "demo"
 #define DEMO_CENTRE_NAME "Centre de démonstration"
@@ -30,6 +33,11 @@
 #define DEMO_PASSWORD "demo-hrpost"
 #define PASSPHRASE_MIN 12
 #define INIT_SECRET_DIGITS 32
+#define DEMO_FRESH_DAYS 548	/* naloxone: about 18 months ahead */
+#define DEMO_EXPIRED_DAYS 45	/* the demo's expired lot, days ago */
+#define DEMO_EXPIRED_QTY 6
+#define DEMO_STOCK_LOWS 5	/* other items: five times the threshold */
+#define DEMO_STOCK_MIN 50
 
 static void
 init_usage(FILE *f)
@@ -43,7 +51,9 @@ init_usage(FILE *f)
 	    "intake.db.\n"
 	    "\n"
 	    "  --demo                  demo centre '%s', staff login '%s'\n"
-	    "                          (password '%s'), and a private key\n"
+	    "                          (password '%s'), demo stock for every\n"
+	    "                          item (one naloxone lot already expired,\n"
+	    "                          to show it is never packed), and a key\n"
 	    "                          WITHOUT passphrase (mode 0600): for trying\n"
 	    "                          hrpost, never for real people's data\n"
 	    "  --centre CODE           centre code (a-z 0-9 -; default 'centre')\n"
@@ -52,6 +62,70 @@ init_usage(FILE *f)
 	    "                          line); else $HRPOST_PASSPHRASE, else asked\n"
 	    "                          twice on the terminal\n",
 	    DEMO_CENTRE, DEMO_LOGIN, DEMO_PASSWORD);
+}
+
+/*
+ * Demo stock, so a newcomer can pack at once: one lot of every item
+ * without expiry (five times its low threshold, at least DEMO_STOCK_MIN),
+ * and for items whose lots expire (naloxone) a lot expiring in about 18
+ * months plus one that expired DEMO_EXPIRED_DAYS ago, which packing skips.
+ * Lot numbers read like a supplier's: CODE-D2603 (received March 2026),
+ * CODE-A2709 (expires September 2027), CODE-X2601 (expired January 2026).
+ */
+/* "CODE-Lyymm": the item, a letter, the year and month of @t. */
+static int
+demo_lot(char lot[STOCK_LOT_BYTES], const char *code, char letter, time_t t)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return -1;
+	return str_printf(lot, STOCK_LOT_BYTES, "%s-%c%02d%02d", code, letter,
+	    tm.tm_year % 100, tm.tm_mon + 1) < 0 ? -1 : 0;
+}
+
+static int
+demo_stock(struct cli *c)
+{
+	time_t today = stock_day(clock_now());
+	time_t fresh = today + (time_t)DEMO_FRESH_DAYS * STOCK_DAY;
+	time_t expired = today - (time_t)DEMO_EXPIRED_DAYS * STOCK_DAY;
+	char errbuf[256], lot[STOCK_LOT_BYTES];
+	size_t i;
+
+	for (i = 0; i < catalogue_nitems(c->cat); i++) {
+		const struct catalogue_item *it = catalogue_item_at(c->cat, i);
+		int qty = it->low * DEMO_STOCK_LOWS;
+
+		if (qty < DEMO_STOCK_MIN)
+			qty = DEMO_STOCK_MIN;
+		if (!it->expiry) {
+			if (demo_lot(lot, it->code, 'D', today) != 0)
+				goto toolong;
+			if (stock_add_demo(c->st, c->cat, it->code, lot, 0, qty,
+			    c->actor, errbuf, sizeof(errbuf)) != STOCK_OK)
+				goto fail;
+			continue;
+		}
+		if (demo_lot(lot, it->code, 'A', fresh) != 0)
+			goto toolong;
+		if (stock_add_demo(c->st, c->cat, it->code, lot, fresh, qty,
+		    c->actor, errbuf, sizeof(errbuf)) != STOCK_OK)
+			goto fail;
+		if (demo_lot(lot, it->code, 'X', expired) != 0)
+			goto toolong;
+		if (stock_add_demo(c->st, c->cat, it->code, lot, expired,
+		    DEMO_EXPIRED_QTY, c->actor, errbuf, sizeof(errbuf)) !=
+		    STOCK_OK)
+			goto fail;
+	}
+	return 0;
+toolong:
+	cli_errx(c, "demo stock: lot number too long");
+	return -1;
+fail:
+	cli_errx(c, "demo stock: %s", errbuf);
+	return -1;
 }
 
 /* Paths this run created, removed again if it fails. */
@@ -298,6 +372,8 @@ cli_init(struct cli *c, int argc, char **argv)
 			    store_errmsg(c->st));
 			goto out;
 		}
+		if (demo_stock(c) < 0)
+			goto out;
 	}
 	ob = outbox_open(c->cfg.intake_db, errbuf, sizeof(errbuf));
 	if (ob == NULL) {

@@ -50,8 +50,23 @@ static const char outbox_v1[] =
 	" acked_at INTEGER NOT NULL);"
 	"CREATE INDEX acked_at ON acked (acked_at);";
 
+/*
+ * v2: the web form shows the first order's reference and tracking link
+ * again when the same form is submitted twice, so intake keeps them next
+ * to the key (neither is personal data: a reference is a random label, a
+ * tracking token shows a status and nothing else), also once acknowledged.
+ */
+static const char outbox_v2[] =
+	"ALTER TABLE outbox ADD COLUMN ref TEXT"
+	" CHECK (ref IS NULL OR length(ref) BETWEEN 1 AND 40);"
+	"ALTER TABLE outbox ADD COLUMN token TEXT"
+	" CHECK (token IS NULL OR length(token) BETWEEN 1 AND 40);"
+	"ALTER TABLE acked ADD COLUMN ref TEXT;"
+	"ALTER TABLE acked ADD COLUMN token TEXT;";
+
 static const char *const migrations[] = {
 	outbox_v1,
+	outbox_v2,
 };
 
 static const struct db_schema outbox_schema = {
@@ -164,15 +179,16 @@ outbox_aad(const char *centre, const char *idem, char *out, size_t outsz)
 
 /*
  * Look for @idem among waiting rows, then among acknowledged ones.
- * Returns 1 found (id in *id), 0 not found, -1 error.
+ * Returns 1 found (id in *id, the row's ref and token in @ref and @token,
+ * "" when it has none), 0 not found, -1 error.
  */
 static int
 find_idem(struct outbox *ob, const char *centre, const char *idem,
-    int64_t *id)
+    int64_t *id, char *ref, char *token)
 {
 	static const char *const sql[] = {
-		"SELECT id, centre FROM outbox WHERE idem = ?",
-		"SELECT id, centre FROM acked WHERE idem = ?",
+		"SELECT id, centre, ref, token FROM outbox WHERE idem = ?",
+		"SELECT id, centre, ref, token FROM acked WHERE idem = ?",
 	};
 	sqlite3_stmt *s = NULL;
 	char other[OUTBOX_CENTRE_MAX + 1];
@@ -196,6 +212,12 @@ find_idem(struct outbox *ob, const char *centre, const char *idem,
 				goto out;
 			}
 			*id = sqlite3_column_int64(s, 0);
+			if (db_column_text(s, 2, ref, OUTBOX_REF_MAX) != 0 ||
+			    db_column_text(s, 3, token, OUTBOX_REF_MAX) != 0) {
+				fail(ob, "outbox row %lld is malformed",
+				    (long long)*id);
+				goto out;
+			}
 			ret = 1;
 			goto out;
 		}
@@ -212,72 +234,162 @@ out:
 	return ret;
 }
 
+/* A reference or token kept in clear: printable ASCII, no space. */
+static bool
+label_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return true;
+	for (; s[n] != '\0'; n++)
+		if (n >= OUTBOX_REF_MAX - 1 || s[n] < 0x21 || s[n] > 0x7e)
+			return false;
+	return true;
+}
+
+/* Check one item; 0, or -1 with item->err set. */
+static int
+check_item(struct outbox_item *it)
+{
+	const char *why = NULL;
+
+	if ((unsigned)it->channel > ORDER_CHANNEL_SMS)
+		why = "unknown channel";
+	else if (!centre_ok(it->centre))
+		why = "centre code must be 1 to 63 letters, digits, '-' or '_'";
+	else if (!idem_ok(it->idem))
+		why = "idempotency key must be 1 to 128 printable ASCII "
+		    "characters without spaces";
+	else if (!label_ok(it->ref) || !label_ok(it->token))
+		why = "reference and token must be printable ASCII";
+	else if (it->blob == NULL || it->len == 0 ||
+	    it->len > OUTBOX_BLOB_MAX)
+		why = "sealed order must be 1 to 65536 bytes";
+	if (why == NULL)
+		return 0;
+	errbuf_set(it->err, sizeof(it->err), "%s", why);
+	return -1;
+}
+
+static int
+bind_label(sqlite3_stmt *s, int i, const char *v)
+{
+	return db_bind_text(s, i, v != NULL && v[0] != '\0' ? v : NULL);
+}
+
+int
+outbox_put_many(struct outbox *ob, struct outbox_item *items, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t now = (int64_t)clock_now();
+	int ret = -1, found;
+
+	ob->err[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		struct outbox_item *it = &items[i];
+
+		it->rc = -1;
+		it->id = 0;
+		it->duplicate = false;
+		it->first_ref[0] = '\0';
+		it->first_token[0] = '\0';
+		it->err[0] = '\0';
+	}
+	if (n == 0)
+		return 0;
+	if (db_begin(ob->db, ob->err, sizeof(ob->err)) != 0)
+		goto fail;
+	if (db_prepare(ob->db, "INSERT INTO outbox (received_at, channel, "
+	    "centre, idem, sealed, ref, token) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    &s, ob->err, sizeof(ob->err)) != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		struct outbox_item *it = &items[i];
+
+		if (check_item(it) != 0)
+			continue;
+		/* Also finds a key put earlier in this same batch. */
+		found = find_idem(ob, it->centre, it->idem, &it->id,
+		    it->first_ref, it->first_token);
+		if (found < 0) {
+			if (strstr(ob->err, "another centre") != NULL) {
+				/* This item's fault, not the batch's. */
+				errbuf_set(it->err, sizeof(it->err), "%s",
+				    ob->err);
+				ob->err[0] = '\0';
+				continue;
+			}
+			goto fail;
+		}
+		if (found) {
+			it->duplicate = true;
+			it->rc = 0;
+			continue;
+		}
+		if (sqlite3_reset(s) != SQLITE_OK ||
+		    db_bind_int64(s, 1, now) != SQLITE_OK ||
+		    db_bind_text(s, 2, order_channel_name(it->channel)) !=
+		    SQLITE_OK ||
+		    db_bind_text(s, 3, it->centre) != SQLITE_OK ||
+		    db_bind_text(s, 4, it->idem) != SQLITE_OK ||
+		    db_bind_blob(s, 5, it->blob, it->len) != SQLITE_OK ||
+		    bind_label(s, 6, it->ref) != SQLITE_OK ||
+		    bind_label(s, 7, it->token) != SQLITE_OK) {
+			sqlfail(ob, "cannot store the order");
+			goto fail;
+		}
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlfail(ob, "cannot store the order");
+			goto fail;
+		}
+		it->id = sqlite3_last_insert_rowid(ob->db);
+		it->rc = 0;
+	}
+	if (db_commit(ob->db, ob->err, sizeof(ob->err)) != 0)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	/* Nothing of the batch was stored. */
+	for (size_t i = 0; i < n; i++) {
+		items[i].rc = -1;
+		items[i].duplicate = false;
+		errbuf_set(items[i].err, sizeof(items[i].err), "%s",
+		    ob->err);
+	}
+out:
+	sqlite3_finalize(s);
+	db_rollback(ob->db);
+	return ret;
+}
+
 int
 outbox_put(struct outbox *ob, enum order_channel channel, const char *centre,
     const char *idem, const uint8_t *blob, size_t len, int64_t *id,
     bool *duplicate)
 {
-	sqlite3_stmt *s = NULL;
-	const char *chname = order_channel_name(channel);
-	int64_t newid = 0;
-	int ret = -1, found;
+	struct outbox_item it;
 
-	ob->err[0] = '\0';
+	memset(&it, 0, sizeof(it));
+	it.channel = channel;
+	it.centre = centre;
+	it.idem = idem;
+	it.blob = blob;
+	it.len = len;
 	if (duplicate != NULL)
 		*duplicate = false;
-	if ((unsigned)channel > ORDER_CHANNEL_SMS)
-		return fail(ob, "unknown channel");
-	if (!centre_ok(centre))
-		return fail(ob, "centre code must be 1 to %d letters, digits, "
-		    "'-' or '_'", OUTBOX_CENTRE_MAX);
-	if (!idem_ok(idem))
-		return fail(ob, "idempotency key must be 1 to %d printable "
-		    "ASCII characters without spaces", OUTBOX_IDEM_MAX);
-	if (blob == NULL || len == 0 || len > OUTBOX_BLOB_MAX)
-		return fail(ob, "sealed order must be 1 to %d bytes",
-		    OUTBOX_BLOB_MAX);
-
-	if (db_begin(ob->db, ob->err, sizeof(ob->err)) != 0)
+	if (outbox_put_many(ob, &it, 1) != 0)
 		return -1;
-	found = find_idem(ob, centre, idem, &newid);
-	if (found < 0)
-		goto out;
-	if (found) {
-		/* Nothing written: the rollback below ends the transaction. */
-		if (duplicate != NULL)
-			*duplicate = true;
-		if (id != NULL)
-			*id = newid;
-		ret = 0;
-		goto out;
+	if (it.rc != 0) {
+		errbuf_set(ob->err, sizeof(ob->err), "%s", it.err);
+		return -1;
 	}
-	if (db_prepare(ob->db, "INSERT INTO outbox (received_at, channel, "
-	    "centre, idem, sealed) VALUES (?, ?, ?, ?, ?)", &s, ob->err,
-	    sizeof(ob->err)) != 0)
-		goto out;
-	if (db_bind_int64(s, 1, (int64_t)clock_now()) != SQLITE_OK ||
-	    db_bind_text(s, 2, chname) != SQLITE_OK ||
-	    db_bind_text(s, 3, centre) != SQLITE_OK ||
-	    db_bind_text(s, 4, idem) != SQLITE_OK ||
-	    db_bind_blob(s, 5, blob, len) != SQLITE_OK) {
-		sqlfail(ob, "cannot store the order");
-		goto out;
-	}
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlfail(ob, "cannot store the order");
-		goto out;
-	}
-	newid = sqlite3_last_insert_rowid(ob->db);
-	if (db_commit(ob->db, ob->err, sizeof(ob->err)) != 0)
-		goto out;
+	if (duplicate != NULL)
+		*duplicate = it.duplicate;
 	if (id != NULL)
-		*id = newid;
-	ret = 0;
-out:
-	sqlite3_finalize(s);
-	/* Also ends the read-only transaction of a duplicate. */
-	db_rollback(ob->db);
-	return ret;
+		*id = it.id;
+	return 0;
 }
 
 int
@@ -348,8 +460,8 @@ outbox_ack(struct outbox *ob, const char *centre, const int64_t *ids,
     size_t n)
 {
 	static const char *const sql[] = {
-		"INSERT OR IGNORE INTO acked (idem, centre, id, acked_at) "
-		"SELECT idem, centre, id, ?3 FROM outbox "
+		"INSERT OR IGNORE INTO acked (idem, centre, id, acked_at, "
+		"ref, token) SELECT idem, centre, id, ?3, ref, token FROM outbox "
 		"WHERE id = ?1 AND centre = ?2",
 		"DELETE FROM outbox WHERE id = ?1 AND centre = ?2",
 	};

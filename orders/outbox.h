@@ -20,6 +20,7 @@ struct outbox;
 
 #define OUTBOX_IDEM_MAX 128
 #define OUTBOX_BLOB_MAX (64 * 1024)
+#define OUTBOX_REF_MAX 41	/* a reference or token kept in clear, + NUL */
 
 struct outbox_row {
 	int64_t id;
@@ -50,6 +51,40 @@ int outbox_aad(const char *centre, const char *idem, char *out,
 int outbox_put(struct outbox *ob, enum order_channel channel,
     const char *centre, const char *idem, const uint8_t *blob, size_t len,
     int64_t *id, bool *duplicate) WUR;
+
+/*
+ * One order of a batch for outbox_put_many().  @ref and @token (may be
+ * NULL) are the reference and tracking token the channel showed the
+ * person; they are kept in clear next to the row (they are not personal
+ * data) so that a duplicate can show them again.
+ */
+struct outbox_item {
+	/* in */
+	enum order_channel channel;
+	const char *centre;
+	const char *idem;
+	const char *ref;
+	const char *token;
+	const uint8_t *blob;
+	size_t len;
+	/* out */
+	int rc;			/* 0 stored or duplicate; -1 refused */
+	int64_t id;		/* the new row, or the first one's */
+	bool duplicate;		/* @idem was already used: nothing stored */
+	char first_ref[OUTBOX_REF_MAX];	  /* duplicate: first put's ref */
+	char first_token[OUTBOX_REF_MAX]; /* duplicate: first put's token */
+	char err[160];		/* rc -1: why (never a value) */
+};
+
+/*
+ * Store @n orders in ONE transaction (one fsync: group commit).  An item
+ * whose fields are invalid is refused alone (its rc -1, err set); an
+ * @idem already used, also earlier in the same batch, is a duplicate.
+ * Returns 0 when the transaction committed (see each item's rc), or -1
+ * when nothing was stored (every rc -1; message in outbox_errmsg()).
+ */
+int outbox_put_many(struct outbox *ob, struct outbox_item *items, size_t n)
+    WUR;
 
 /*
  * Call @cb for up to @limit rows of @centre with id > @after, oldest first.

@@ -218,8 +218,44 @@ static const char schema_v1[] =
 	" prev_hash BLOB NOT NULL,"
 	" hash BLOB NOT NULL);";
 
+/*
+ * Migration 2: packing (shipping/packing.c).  A parcel row is made when an
+ * order is packed: status 'labelled' then means packed, ready for its
+ * label and the carrier; packed_at and the packs' weight in grams are
+ * kept.  The recall of a lot reads parcel_lots by lot.
+ */
+static const char schema_v2[] =
+	"ALTER TABLE parcels ADD COLUMN packed_at INTEGER;"
+	"ALTER TABLE parcels ADD COLUMN weight INTEGER"
+	" CHECK (weight IS NULL OR weight >= 0);"
+	"CREATE INDEX parcel_lots_lot ON parcel_lots (lot_id);";
+
+/*
+ * Migration 3: the console's inbox (orders/inbox.c): what an intake
+ * envelope became when it did not become an order (a call-back task, STOP,
+ * START) or why it was quarantined, keyed by the outbox idempotency key so
+ * an envelope fetched twice is applied once.  The quarantined blob stays
+ * sealed.
+ */
+static const char schema_v3[] =
+	"CREATE TABLE IF NOT EXISTS inbox ("
+	" id INTEGER PRIMARY KEY,"
+	" centre_id INTEGER NOT NULL REFERENCES centres(id),"
+	" idem TEXT NOT NULL UNIQUE CHECK (length(idem) BETWEEN 1 AND 128),"
+	" outbox_id INTEGER NOT NULL CHECK (outbox_id >= 1),"
+	" received_at INTEGER NOT NULL,"
+	" outcome TEXT NOT NULL CHECK (outcome IN ('followup', 'sms_stop',"
+	"  'sms_start', 'rejected')),"
+	" recipient_id INTEGER REFERENCES recipients(id),"
+	" followup_id INTEGER REFERENCES followups(id),"
+	" reason TEXT CHECK (reason IS NULL OR length(reason) <= 160),"
+	" sealed BLOB CHECK (sealed IS NULL OR length(sealed) <= 65536),"
+	" applied_at INTEGER NOT NULL);";
+
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
+	schema_v3,
 };
 
 static const struct db_schema centre_schema = {
@@ -1699,29 +1735,21 @@ refuse_move(struct store *st, const char *ref, enum order_status from,
 	    "to %s: from %s it can only become %s", ref, f, t, f, next);
 }
 
-enum store_status
-store_order_transition(struct store *st, const char *ref,
-    enum order_status to, const char *actor)
+/*
+ * The move itself, inside an open transaction: read the order, check the
+ * move, update it, append the audit entry.  The caller commits or rolls
+ * back.
+ */
+static enum store_status
+transition_in_tx(struct store *st, const char *canon, bool is_token,
+    enum order_status to, const char *actor, int64_t *order_id)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_order_row r;
 	enum store_status ret;
-	char canon[STORE_TOKEN_MAX], action[32], detail[64];
-	bool is_token;
+	char action[32], detail[64];
 	time_t now;
 
-	st->err[0] = '\0';
-	if ((unsigned)to >= ORDER_STATUS_COUNT)
-		return fail(st, STORE_ERR_INVALID, "unknown order status");
-	if (!actor_ok(actor))
-		return fail(st, STORE_ERR_INVALID, "actor is missing or not "
-		    "plain text");
-	ret = parse_ref(st, ref, canon, &is_token);
-	if (ret != STORE_OK)
-		return ret;
-
-	if (db_begin(st->db, st->err, sizeof(st->err)) != 0)
-		return STORE_ERR_DB;
 	ret = find_order(st, canon, is_token, &r);
 	if (ret != STORE_OK)
 		goto out;
@@ -1761,14 +1789,66 @@ store_order_transition(struct store *st, const char *ref,
 	if (audit_append(st->db, actor, action, r.ref, detail, NULL, st->err,
 	    sizeof(st->err)) != 0)
 		goto out;
-	if (db_commit(st->db, st->err, sizeof(st->err)) != 0)
-		goto out;
+	if (order_id != NULL)
+		*order_id = r.id;
 	ret = STORE_OK;
 out:
 	sqlite3_finalize(s);
+	return ret;
+}
+
+/* Arguments both transition entry points check before any SQL. */
+static enum store_status
+transition_args(struct store *st, const char *ref, enum order_status to,
+    const char *actor, char canon[STORE_TOKEN_MAX], bool *is_token)
+{
+	if ((unsigned)to >= ORDER_STATUS_COUNT)
+		return fail(st, STORE_ERR_INVALID, "unknown order status");
+	if (!actor_ok(actor))
+		return fail(st, STORE_ERR_INVALID, "actor is missing or not "
+		    "plain text");
+	return parse_ref(st, ref, canon, is_token);
+}
+
+enum store_status
+store_order_transition(struct store *st, const char *ref,
+    enum order_status to, const char *actor)
+{
+	enum store_status ret;
+	char canon[STORE_TOKEN_MAX];
+	bool is_token;
+
+	st->err[0] = '\0';
+	ret = transition_args(st, ref, to, actor, canon, &is_token);
+	if (ret != STORE_OK)
+		return ret;
+	if (db_begin(st->db, st->err, sizeof(st->err)) != 0)
+		return STORE_ERR_DB;
+	ret = transition_in_tx(st, canon, is_token, to, actor, NULL);
+	if (ret == STORE_OK && db_commit(st->db, st->err,
+	    sizeof(st->err)) != 0)
+		ret = STORE_ERR_DB;
 	if (ret != STORE_OK)
 		db_rollback(st->db);
 	return ret;
+}
+
+enum store_status
+store_order_transition_tx(struct store *st, const char *ref,
+    enum order_status to, const char *actor, int64_t *order_id)
+{
+	enum store_status ret;
+	char canon[STORE_TOKEN_MAX];
+	bool is_token;
+
+	st->err[0] = '\0';
+	/* The audit entry must commit or roll back with the caller's work. */
+	if (sqlite3_get_autocommit(st->db))
+		return fail(st, STORE_ERR_INVALID, "no transaction is open");
+	ret = transition_args(st, ref, to, actor, canon, &is_token);
+	if (ret != STORE_OK)
+		return ret;
+	return transition_in_tx(st, canon, is_token, to, actor, order_id);
 }
 
 /* ---- the queue ---- */

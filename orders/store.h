@@ -157,6 +157,18 @@ enum store_status store_order_open(struct store *st,
 enum store_status store_order_transition(struct store *st, const char *ref,
     enum order_status to, const char *actor) WUR;
 
+/*
+ * The same inside the caller's open transaction (db_begin() on store_db()),
+ * for a move that must commit or roll back with other changes (packing
+ * takes stock and moves the order in one transaction): no BEGIN, COMMIT or
+ * ROLLBACK here; on error the caller rolls back.  Refused
+ * (STORE_ERR_INVALID) when no transaction is open.  Writes the order's
+ * id to *order_id when not NULL.
+ */
+enum store_status store_order_transition_tx(struct store *st,
+    const char *ref, enum order_status to, const char *actor,
+    int64_t *order_id) WUR;
+
 /* true when @from -> @to is a legal move. */
 bool store_transition_allowed(enum order_status from, enum order_status to);
 

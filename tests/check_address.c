@@ -1,11 +1,15 @@
 /*
  * Check suite for shipping/address.c: every postcode range and its
  * département, line and commune rules at their limits, poste restante
- * spellings, and the canonical form used to link orders.  Every refusal is
- * checked to name its field and never to echo the value.
+ * spellings, the canonical form used to link orders, and the label
+ * address block (AFNOR positions, punctuation and capitals, poste restante,
+ * CEDEX, ST/STE, transliteration and refusals, the postcode/commune
+ * check).  Every refusal is checked to name its field and never to echo
+ * the value.
  */
 #include <string.h>
 
+#include "orders/order.h"
 #include "shipping/address.h"
 #include "tests/testutil.h"
 
@@ -447,6 +451,463 @@ START_TEST(normalise_limits)
 }
 END_TEST
 
+/* ---- the label address block ---- */
+
+#define END NULL
+
+/*
+ * Format recipient @rec, the NULL-ended @lines, poste restante @pr,
+ * postcode and commune; assert success, the label's invariants (printable
+ * ASCII, 1-38 characters, no double or edge spaces, positions rising) and
+ * that its lines are the NULL-ended @want at positions @pos.
+ */
+static void
+lab_ok(const char *rec, const char *const *lines, bool pr, const char *pc,
+    const char *commune, const char *const *want, const int *pos,
+    struct address_label *lab)
+{
+	struct address_parts in = { 0 };
+	struct field_error err = { "", "" };
+	size_t n = 0, i;
+
+	while (lines != NULL && lines[n] != NULL)
+		n++;
+	in.recipient = rec;
+	in.lines = lines;
+	in.nlines = n;
+	in.poste_restante = pr;
+	in.postcode = pc;
+	in.commune = commune;
+	ck_assert_msg(address_format_label(&in, lab, &err) == 0,
+	    "refused: %s: %s", err.field, err.msg);
+	for (i = 0; want[i] != NULL; i++) {
+		ck_assert_msg(i < lab->nlines, "only %zu lines", lab->nlines);
+		ck_assert_str_eq(lab->line[i], want[i]);
+		ck_assert_int_eq(lab->afnor[i], pos[i]);
+	}
+	ck_assert_uint_eq(lab->nlines, i);
+	ck_assert_uint_le(lab->nlines, ADDRESS_LABEL_LINES);
+	for (i = 0; i < lab->nlines; i++) {
+		const char *l = lab->line[i];
+		size_t len = strlen(l);
+
+		ck_assert_uint_ge(len, 1);
+		ck_assert_uint_le(len, ADDRESS_LINE_MAX);
+		ck_assert(l[0] != ' ' && l[len - 1] != ' ');
+		ck_assert_ptr_null(strstr(l, "  "));
+		for (size_t k = 0; k < len; k++)
+			ck_assert(l[k] >= 0x20 && l[k] <= 0x7e);
+		if (i > 0)
+			ck_assert_int_gt(lab->afnor[i], lab->afnor[i - 1]);
+	}
+}
+
+/*
+ * Assert a refusal naming @field with a message containing @msg, the
+ * label wiped, and no line's text in the message.
+ */
+static void
+lab_bad(const char *rec, const char *const *lines, bool pr, const char *pc,
+    const char *commune, const char *field, const char *msg)
+{
+	struct address_parts in = { 0 };
+	struct field_error err = { "", "" };
+	struct address_label lab;
+	size_t n = 0;
+
+	while (lines != NULL && lines[n] != NULL)
+		n++;
+	in.recipient = rec;
+	in.lines = lines;
+	in.nlines = n;
+	in.poste_restante = pr;
+	in.postcode = pc;
+	in.commune = commune;
+	memset(&lab, 'x', sizeof(lab));
+	ck_assert_int_eq(address_format_label(&in, &lab, &err), -1);
+	ck_assert_str_eq(err.field, field);
+	ck_assert_msg(strstr(err.msg, msg) != NULL, "got '%s'", err.msg);
+	ck_assert_uint_eq(lab.nlines, 0);
+	ck_assert_int_eq(lab.line[0][0], '\0');
+	if (rec != NULL && strlen(rec) > 3)
+		ck_assert_ptr_null(strstr(err.msg, rec));
+	if (commune != NULL && strlen(commune) > 3)
+		ck_assert_ptr_null(strstr(err.msg, commune));
+	for (size_t i = 0; i < n; i++)
+		if (strlen(lines[i]) > 3)
+			ck_assert_ptr_null(strstr(err.msg, lines[i]));
+}
+
+START_TEST(label_basic)
+{
+	struct address_label lab;
+	const char *l1[] = { "12 rue des Lilas", END };
+	const char *w1[] = { "Camille", "12 rue des Lilas", "12100 MILLAU",
+	    END };
+	const int p1[] = { 1, 4, 6 };
+
+	lab_ok("Camille", l1, false, "12100", "Millau", w1, p1, &lab);
+	ck_assert(!lab.transliterated);
+	ck_assert(!lab.shortened);
+	address_label_clear(&lab);
+	ck_assert_uint_eq(lab.nlines, 0);
+	ck_assert_int_eq(lab.line[0][0], '\0');
+	address_label_clear(NULL);
+}
+END_TEST
+
+START_TEST(label_positions)
+{
+	struct address_label lab;
+	/* Four lines: 2 to 5, line 5 in capitals without punctuation. */
+	const char *l4[] = { "Chez M. Durand", "Résidence Les Pins, bât. B",
+	    "12, rue de l'Église", "Lieu-dit la Crouzette", END };
+	const char *w4[] = { "Kim", "Chez M. Durand",
+	    "Residence Les Pins, bat. B", "12 rue de l Eglise",
+	    "LIEU DIT LA CROUZETTE", "12100 MILLAU", END };
+	const int p4[] = { 1, 2, 3, 4, 5, 6 };
+	/* Three lines end at the street. */
+	const char *l3[] = { "Appt. 3, 2e étage", "Bâtiment C",
+	    "4 bis, av. Jean-Jaurès", END };
+	const char *w3[] = { "Kim", "Appt. 3, 2e etage", "Batiment C",
+	    "4 bis av Jean Jaures", "12100 MILLAU", END };
+	const int p3[] = { 1, 2, 3, 4, 6 };
+	/* A BP, CS, TSA or lieu-dit last goes to line 5. */
+	const char *lbp[] = { "Mas des Figues", "B.P. 12", END };
+	const char *wbp[] = { "Kim", "Mas des Figues", "BP 12",
+	    "12100 MILLAU", END };
+	const int pbp[] = { 1, 4, 5, 6 };
+	const char *lld[] = { "lieudit Combe-Haute", END };
+	const char *wld[] = { "Kim", "LIEUDIT COMBE HAUTE", "12100 MILLAU",
+	    END };
+	const int pld[] = { 1, 5, 6 };
+	/* Empty given lines leave no blank line. */
+	const char *lempty[] = { "", "8 place du Mandarous", "", END };
+	const char *wempty[] = { "Kim", "8 place du Mandarous", "12100 MILLAU",
+	    END };
+	const int pempty[] = { 1, 4, 6 };
+
+	lab_ok("Kim", l4, false, "12100", "Millau", w4, p4, &lab);
+	ck_assert(lab.transliterated);
+	lab_ok("Kim", l3, false, "12100", "Millau", w3, p3, &lab);
+	lab_ok("Kim", lbp, false, "12100", "Millau", wbp, pbp, &lab);
+	lab_ok("Kim", lld, false, "12100", "Millau", wld, pld, &lab);
+	lab_ok("Kim", lempty, false, "12100", "Millau", wempty, pempty, &lab);
+	address_label_clear(&lab);
+}
+END_TEST
+
+START_TEST(label_poste_restante)
+{
+	struct address_label lab;
+	const char *w0[] = { "Sacha", "POSTE RESTANTE", "12100 MILLAU", END };
+	const int p0[] = { 1, 5, 6 };
+	/* As struct order stores it: the last line reads poste restante. */
+	const char *lorder[] = { "Bureau de Millau Mandarous",
+	    "POSTE RESTANTE", END };
+	const char *worder[] = { "Sacha", "Bureau de Millau Mandarous",
+	    "POSTE RESTANTE", "12100 MILLAU", END };
+	const int porder[] = { 1, 4, 5, 6 };
+	const char *lspelt[] = { "poste-restante", END };
+	const char *l3[] = { "a", "b", "c", END };
+	const char *w3[] = { "Sacha", "a", "b", "c", "POSTE RESTANTE",
+	    "12100 MILLAU", END };
+	const int p3[] = { 1, 2, 3, 4, 5, 6 };
+	const char *l4[] = { "a", "b", "c", "d", END };
+
+	lab_ok("Sacha", NULL, true, "12100", "Millau", w0, p0, &lab);
+	lab_ok("Sacha", lorder, false, "12100", "Millau", worder, porder,
+	    &lab);
+	lab_ok("Sacha", lorder, true, "12100", "Millau", worder, porder, &lab);
+	lab_ok("Sacha", lspelt, false, "12100", "Millau", w0, p0, &lab);
+	lab_ok("Sacha", l3, true, "12100", "Millau", w3, p3, &lab);
+	/* Three lines plus poste restante is six; four is seven. */
+	lab_bad("Sacha", l4, true, "12100", "Millau", "address",
+	    "7 lines");
+	address_label_clear(&lab);
+}
+END_TEST
+
+START_TEST(label_cedex)
+{
+	struct address_label lab;
+	const char *l1[] = { "Service courrier", "BP 80001", END };
+	const char *w1[] = { "Dominique", "Service courrier", "BP 80001",
+	    "12101 MILLAU CEDEX 11", END };
+	const int p1[] = { 1, 4, 5, 6 };
+	const char *w2[] = { "Dominique", "Service courrier", "BP 80001",
+	    "69443 LYON CEDEX 03", END };
+	const char *w3[] = { "Dominique", "Service courrier", "BP 80001",
+	    "33000 BORDEAUX CEDEX", END };
+
+	lab_ok("Dominique", l1, false, "12101", "Millau Cedex 11", w1, p1,
+	    &lab);
+	lab_ok("Dominique", l1, false, "69443", "lyon cedex 03", w2, p1, &lab);
+	lab_ok("Dominique", l1, false, "33000", "Bordeaux CEDEX", w3, p1,
+	    &lab);
+	address_label_clear(&lab);
+}
+END_TEST
+
+START_TEST(label_saint)
+{
+	struct address_label lab;
+	const char *l1[] = { "La Borie", END };
+	const int p1[] = { 1, 4, 6 };
+	/* Fits: no shortening. */
+	const char *w1[] = { "Lou", "La Borie",
+	    "12100 SAINT GEORGES DE LUZENCON", END };
+	const char *w2[] = { "Lou", "La Borie",
+	    "12100 SAINTE OEUVRE ST BAUZELY HAUTS", END };
+	/*
+	 * 32 characters, but Œ becomes OE: 39 on line 6, so SAINTE and
+	 * SAINT shorten.
+	 */
+	const char *w3[] = { "Lou", "La Borie",
+	    "12100 STE OEUVRE ST BAUZELY HAUTS", END };
+	/* Line 5: 38 characters, ß makes them 39; shortened. */
+	const char *l5[] = { "Lieu-dit Saint-Straßenberg des Prés Ha",
+	    END };
+	const char *w5[] = { "Lou", "LIEU DIT ST STRASSENBERG DES PRES HA",
+	    "12100 MILLAU", END };
+	const int p5[] = { 1, 5, 6 };
+	/* Line 4 is never shortened: refused, with the count. */
+	const char *l4[] = { "38 rue Sainte-Straßenberg des Prés Hau",
+	    END };
+
+	lab_ok("Lou", l1, false, "12100", "Saint-Georges-de-Luzençon", w1,
+	    p1, &lab);
+	ck_assert(!lab.shortened);
+	lab_ok("Lou", l1, false, "12100", "Sainte-Œuvre-St-Bauzély-Hauts",
+	    w2, p1, &lab);
+	ck_assert(!lab.shortened);
+	lab_ok("Lou", l1, false, "12100", "Sainte-Œuvre-Saint-Bauzély-Hauts",
+	    w3, p1, &lab);
+	ck_assert(lab.shortened);
+	lab_ok("Lou", l5, false, "12100", "Millau", w5, p5, &lab);
+	ck_assert(lab.shortened);
+	lab_bad("Lou", l4, false, "12100", "Millau", "line",
+	    "label line 4 would be 39 characters once written in Latin "
+	    "letters: at most 38");
+	address_label_clear(&lab);
+}
+END_TEST
+
+START_TEST(label_limits)
+{
+	struct address_label lab;
+	char rec[64], line[64];
+	const char *l1[] = { line, END };
+	const char *l5[] = { "a", "b", "c", "d", "e", END };
+	const char *w[] = { rec, line, "12100 MILLAU", END };
+	const int p[] = { 1, 4, 6 };
+
+	/* 38 characters pass, 39 do not, on every line. */
+	memset(rec, 'r', 38);
+	rec[38] = '\0';
+	memset(line, 'l', 38);
+	line[38] = '\0';
+	lab_ok(rec, l1, false, "12100", "Millau", w, p, &lab);
+	rec[38] = 'r';
+	rec[39] = '\0';
+	lab_bad(rec, l1, false, "12100", "Millau", "pseudonym",
+	    "at most 38");
+	rec[38] = '\0';
+	line[38] = 'l';
+	line[39] = '\0';
+	lab_bad(rec, l1, false, "12100", "Millau", "line", "at most 38");
+	line[38] = '\0';
+	/* Cyrillic that grows past 38 once written in Latin letters. */
+	lab_bad("Щщщщщщщщщщ", l1, false, "12100", "Millau", "pseudonym",
+	    "label line 1 would be 40 characters once written in Latin "
+	    "letters");
+	/* Seven lines: refused, for abroad only. */
+	lab_bad(rec, l5, false, "12100", "Millau", "address",
+	    "would take 7 lines on the label: at most 6");
+	/* Empty or missing parts. */
+	lab_bad(rec, l1, false, "12100", "", "commune", "is required");
+	lab_bad(rec, l1, false, "12100", NULL, "commune", "is required");
+	lab_bad(rec, l1, false, "12100", "   ", "commune", "letter");
+	lab_bad("", l1, false, "12100", "Millau", "pseudonym", "is required");
+	lab_bad("   ", l1, false, "12100", "Millau", "pseudonym", "blank");
+	lab_bad(NULL, l1, false, "12100", "Millau", "pseudonym",
+	    "is required");
+	lab_bad(rec, NULL, false, "12100", "Millau", "line",
+	    "at least one address line");
+	lab_bad(rec, l1, false, "1210", "Millau", "postcode", "5 digits");
+	lab_bad(rec, l1, false, NULL, "Millau", "postcode", "is required");
+	lab_bad(rec, (const char *[]){ "a\tb", END }, false, "12100",
+	    "Millau", "line", "control characters");
+	lab_bad(rec, (const char *[]){ "\xc3\x28", END }, false, "12100",
+	    "Millau", "line", "UTF-8");
+	lab_bad(rec, l1, false, "12100", "Mill4u", "commune", "digits");
+	/* A line of punctuation only has nothing left on lines 4-6. */
+	lab_bad(rec, (const char *[]){ "-- . --", END }, false, "12100",
+	    "Millau", "line", "label line 4 has no letter or digit");
+	ck_assert_int_eq(address_format_label(NULL, &lab, NULL), -1);
+	ck_assert_int_eq(address_format_label(NULL, NULL, NULL), -1);
+	address_label_clear(&lab);
+}
+END_TEST
+
+START_TEST(label_transliteration)
+{
+	struct address_label lab;
+	const int p[] = { 1, 3, 4, 6 };
+
+	/* Latin diacritics, ligatures, typographic signs. */
+	lab_ok("Œdipe Straße", (const char *[]){ "Chez l’Hôte «Ça»",
+	    "N° 12 rue de l’Œuvre", END }, false, "12100", "Millau",
+	    (const char *[]){ "Oedipe Strasse", "Chez l'Hote \"Ca\"",
+	    "No 12 rue de l Oeuvre", "12100 MILLAU", END }, p, &lab);
+	ck_assert(lab.transliterated);
+	lab_ok("Nguyễn Thị Ánh", (const char *[]){ "Ștefan – Łódź",
+	    "Øster Ålléé", END }, false, "12100", "Millau",
+	    (const char *[]){ "Nguyen Thi Anh", "Stefan - Lodz",
+	    "Oster Allee", "12100 MILLAU", END }, p, &lab);
+	/* Cyrillic, ICAO Doc 9303: Zh for Ж before small letters. */
+	lab_ok("Жуков Щукина", (const char *[]){ "ЖУКОВ Юлия",
+	    "ул. Ёлкина 5", END }, false, "12100", "Millau",
+	    (const char *[]){ "Zhukov Shchukina", "ZHUKOV Iuliia",
+	    "ul Elkina 5", "12100 MILLAU", END }, p, &lab);
+	lab_ok("Ольга Ъ Ь Ы", (const char *[]){ "Їжак Ґанок", "Цвет Хлеб",
+	    END }, false, "12100", "Millau",
+	    (const char *[]){ "Olga IE Y", "Izhak Ganok", "Tsvet Khleb",
+	    "12100 MILLAU", END }, p, &lab);
+	/* Georgian, national system. */
+	lab_ok("ნინო", (const char *[]){ "ჭავჭავაძე", "წყალი 3", END },
+	    false, "12100", "Millau", (const char *[]){ "nino",
+	    "ch'avch'avadze", "ts q ali 3", "12100 MILLAU", END }, p, &lab);
+	/* ZPL's ^ ~ and \ never reach a label. */
+	lab_ok("A^B~C\\D", (const char *[]){ "x^FDy", "1 rue ~", END }, false,
+	    "12100", "Millau", (const char *[]){ "A B C D", "x FDy",
+	    "1 rue", "12100 MILLAU", END }, p, &lab);
+	ck_assert(!lab.transliterated);
+	address_label_clear(&lab);
+}
+END_TEST
+
+START_TEST(label_untransliterable)
+{
+	const char *l1[] = { "1 rue", END };
+
+	/* Greek, CJK, emoji, symbols: refused, naming the position. */
+	lab_bad("Αθηνά", l1, false, "12100", "Millau", "pseudonym",
+	    "label line 1: character 1 has no standard transliteration");
+	lab_bad("Kim", (const char *[]){ "Appt 東京", END }, false, "12100",
+	    "Millau", "line",
+	    "label line 4: character 6 has no standard transliteration");
+	lab_bad("Kim \xf0\x9f\x98\x80", l1, false, "12100", "Millau",
+	    "pseudonym", "character 5");
+	lab_bad("Kim", (const char *[]){ "a", "1 rue €", END }, false,
+	    "12100", "Millau", "line", "label line 4: character 7");
+	lab_bad("Kim", (const char *[]){ "a", "Ə", END }, false,
+	    "12100", "Millau", "line", "label line 4: character 1");
+}
+END_TEST
+
+START_TEST(label_department)
+{
+	struct address_label lab;
+	const char *l1[] = { "1 rue", END };
+	const char *w[] = { "Kim", "1 rue", NULL, END };
+	const int p[] = { 1, 4, 6 };
+	struct field_error err;
+	static const struct {
+		const char *pc, *commune, *line6;
+	} good[] = {
+		{ "75011", "Paris", "75011 PARIS" },
+		{ "75116", "PARIS", "75116 PARIS" },
+		{ "75700", "Paris Cedex 07", "75700 PARIS CEDEX 07" },
+		{ "13001", "Marseille", "13001 MARSEILLE" },
+		{ "69003", "Lyon", "69003 LYON" },
+		{ "20000", "Ajaccio", "20000 AJACCIO" },
+		{ "20137", "Porto-Vecchio", "20137 PORTO VECCHIO" },
+		{ "20200", "Bastia", "20200 BASTIA" },
+		{ "20220", "L'Île-Rousse", "20220 L ILE ROUSSE" },
+		{ "97200", "Fort-de-France", "97200 FORT DE FRANCE" },
+		{ "97110", "Pointe-à-Pitre", "97110 POINTE A PITRE" },
+		{ "97320", "St-Laurent-du-Maroni", "97320 ST LAURENT DU MARONI" },
+		{ "97430", "Le Tampon", "97430 LE TAMPON" },
+		{ "98714", "Papeete", "98714 PAPEETE" },
+		{ "98800", "Nouméa", "98800 NOUMEA" },
+		{ "98000", "Monaco", "98000 MONACO" },
+		/* Unknown communes pass: the check is partial. */
+		{ "12250", "Roquefort-sur-Soulzon", "12250 ROQUEFORT SUR SOULZON" },
+		{ "60690", "Marseille-en-Beauvaisis",
+		    "60690 MARSEILLE EN BEAUVAISIS" },
+		{ "20167", "Mezzavia", "20167 MEZZAVIA" },
+	};
+	static const struct {
+		const char *pc, *commune;
+	} bad[] = {
+		{ "13001", "Paris" }, { "75001", "Marseille" },
+		{ "75001", "Millau" }, { "38000", "Lyon" },
+		{ "20200", "Ajaccio" },
+		{ "20000", "Bastia" }, { "97100", "Fort-de-France" },
+		{ "97200", "Cayenne" }, { "06000", "Monaco" },
+		{ "98000", "Nice" }, { "12100", "Corte" },
+		{ "97400", "Papeete" }, { "33700", "MONTPELLIER CEDEX 2" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+		w[2] = good[i].line6;
+		lab_ok("Kim", l1, false, good[i].pc, good[i].commune, w, p,
+		    &lab);
+		ck_assert_int_eq(address_postcode_matches(good[i].pc,
+		    good[i].commune, &err), 0);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		lab_bad("Kim", l1, false, bad[i].pc, bad[i].commune,
+		    "postcode", "does not match the commune");
+		ck_assert_int_eq(address_postcode_matches(bad[i].pc,
+		    bad[i].commune, &err), -1);
+		ck_assert_str_eq(err.field, "postcode");
+	}
+	/* Malformed input is left to the field checks. */
+	ck_assert_int_eq(address_postcode_matches("7500", "Marseille", &err),
+	    0);
+	ck_assert_int_eq(address_postcode_matches("75001", NULL, &err), 0);
+	ck_assert_int_eq(address_postcode_matches("75001", "\xff", &err), 0);
+	address_label_clear(&lab);
+}
+END_TEST
+
+START_TEST(label_from_order)
+{
+	struct order o;
+	struct address_label lab;
+	struct field_error err;
+
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(str_copy(o.pseudonym, sizeof(o.pseudonym), "Sacha"),
+	    0);
+	ck_assert_int_eq(str_copy(o.lines[0], sizeof(o.lines[0]),
+	    "Bureau du Mandarous"), 0);
+	ck_assert_int_eq(str_copy(o.lines[1], sizeof(o.lines[1]),
+	    ADDRESS_POSTE_RESTANTE), 0);
+	o.nlines = 2;
+	o.poste_restante = true;
+	ck_assert_int_eq(str_copy(o.postcode, sizeof(o.postcode), "12100"), 0);
+	ck_assert_int_eq(str_copy(o.commune, sizeof(o.commune),
+	    "Millau"), 0);
+	ck_assert_int_eq(address_label_from_order(&o, &lab, &err), 0);
+	ck_assert_uint_eq(lab.nlines, 4);
+	ck_assert_str_eq(lab.line[0], "Sacha");
+	ck_assert_str_eq(lab.line[1], "Bureau du Mandarous");
+	ck_assert_str_eq(lab.line[2], "POSTE RESTANTE");
+	ck_assert_int_eq(lab.afnor[2], 5);
+	ck_assert_str_eq(lab.line[3], "12100 MILLAU");
+	/* A contradiction in the order is refused too. */
+	ck_assert_int_eq(str_copy(o.commune, sizeof(o.commune), "Lyon"), 0);
+	ck_assert_int_eq(address_label_from_order(&o, &lab, &err), -1);
+	ck_assert_str_eq(err.field, "postcode");
+	ck_assert_uint_eq(lab.nlines, 0);
+	ck_assert_int_eq(address_label_from_order(NULL, &lab, &err), -1);
+	order_clear(&o);
+}
+END_TEST
+
 static Suite *
 address_suite(void)
 {
@@ -467,6 +928,16 @@ address_suite(void)
 	tcase_add_test(tc, normalise_folding);
 	tcase_add_test(tc, normalise_equivalent);
 	tcase_add_test(tc, normalise_limits);
+	tcase_add_test(tc, label_basic);
+	tcase_add_test(tc, label_positions);
+	tcase_add_test(tc, label_poste_restante);
+	tcase_add_test(tc, label_cedex);
+	tcase_add_test(tc, label_saint);
+	tcase_add_test(tc, label_limits);
+	tcase_add_test(tc, label_transliteration);
+	tcase_add_test(tc, label_untransliterable);
+	tcase_add_test(tc, label_department);
+	tcase_add_test(tc, label_from_order);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,8 +3,10 @@
  * put / duplicate / list / ack / count, ids never reused after an ack,
  * a key remembered after its row is acknowledged, one centre never seeing
  * or deleting another's rows, the AAD, the key and blob limits (limit and
- * limit + 1), and a real sealed order going through and opening with the
- * centre's key and the AAD of its row.
+ * limit + 1), a real sealed order going through and opening with the
+ * centre's key and the AAD of its row, and batches (outbox_put_many):
+ * one transaction, bad items refused alone, duplicates within a batch and
+ * after an ack giving back the first reference and token.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +129,7 @@ START_TEST(test_open)
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s,
 	    NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(s, 0), 1);
+	ck_assert_int_eq(sqlite3_column_int(s, 0), 2);
 	sqlite3_finalize(s);
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 7", NULL,
 	    NULL, NULL), SQLITE_OK);
@@ -375,6 +377,63 @@ START_TEST(test_sealed_round_trip)
 }
 END_TEST
 
+/*
+ * A batch is one transaction: items stored with their reference and
+ * token, a bad item refused alone, a key repeated in the batch or put
+ * before is a duplicate that gives back the first reference and token,
+ * also after the first row was acknowledged.
+ */
+START_TEST(test_put_many)
+{
+	struct outbox_item it[4];
+	int64_t ids[1];
+
+	memset(it, 0, sizeof(it));
+	for (size_t i = 0; i < 4; i++) {
+		it[i].channel = ORDER_CHANNEL_WEB;
+		it[i].centre = "millau";
+		it[i].blob = blob;
+		it[i].len = sizeof(blob);
+	}
+	it[0].idem = "k1";
+	it[0].ref = "REF1";
+	it[0].token = "TOK1";
+	it[1].idem = "k2";
+	it[2].idem = "k1";		/* repeated within the batch */
+	it[2].ref = "REFX";
+	it[3].idem = "bad key";		/* a space: refused alone */
+	ck_assert_int_eq(outbox_put_many(ob, it, 4), 0);
+	ck_assert_int_eq(it[0].rc, 0);
+	ck_assert(!it[0].duplicate);
+	ck_assert_int_eq(it[1].rc, 0);
+	ck_assert_str_eq(it[1].first_ref, "");
+	ck_assert_int_eq(it[2].rc, 0);
+	ck_assert(it[2].duplicate);
+	ck_assert_int_eq(it[2].id, it[0].id);
+	ck_assert_str_eq(it[2].first_ref, "REF1");
+	ck_assert_str_eq(it[2].first_token, "TOK1");
+	ck_assert_int_eq(it[3].rc, -1);
+	ck_assert_ptr_nonnull(strstr(it[3].err, "idempotency key"));
+	ck_assert_int_eq(count("millau"), 2);
+
+	/* After an ack the key still answers with its reference. */
+	ids[0] = it[0].id;
+	ck_assert_int_eq(outbox_ack(ob, "millau", ids, 1), 0);
+	memset(it, 0, sizeof(it[0]));
+	it[0].channel = ORDER_CHANNEL_WEB;
+	it[0].centre = "millau";
+	it[0].idem = "k1";
+	it[0].blob = blob;
+	it[0].len = sizeof(blob);
+	ck_assert_int_eq(outbox_put_many(ob, it, 1), 0);
+	ck_assert(it[0].duplicate);
+	ck_assert_str_eq(it[0].first_ref, "REF1");
+	ck_assert_str_eq(it[0].first_token, "TOK1");
+	ck_assert_int_eq(count("millau"), 1);
+	ck_assert_int_eq(outbox_put_many(ob, NULL, 0), 0);
+}
+END_TEST
+
 static Suite *
 outbox_suite(void)
 {
@@ -390,6 +449,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_acked_pruned);
 	tcase_add_test(tc, test_aad);
 	tcase_add_test(tc, test_sealed_round_trip);
+	tcase_add_test(tc, test_put_many);
 	suite_add_tcase(s, tc);
 	return s;
 }

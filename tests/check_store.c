@@ -30,6 +30,12 @@
 
 #define ACTOR "coord1"
 
+/* centre.db migrations in orders/store.c: bump with each new one. */
+#define SCHEMA_VERSION 3
+#define SCHEMA_NEWER 4
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 static char dir[4096];
 static char dbpath[4200];
 static char errbuf[512];
@@ -218,26 +224,26 @@ START_TEST(test_migrations_once)
 {
 	int64_t tables;
 
-	ck_assert_int_eq(raw_int("PRAGMA user_version", NULL), 1);
+	ck_assert_int_eq(raw_int("PRAGMA user_version", NULL), SCHEMA_VERSION);
 	ck_assert_str_eq((raw_text("PRAGMA journal_mode", NULL, errbuf,
 	    sizeof(errbuf)), errbuf), "wal");
 	tables = raw_int("SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'table'", NULL);
-	/* 13 tables of ours plus sqlite_sequence. */
-	ck_assert_int_eq(tables, 14);
+	/* 14 tables of ours (inbox since migration 3) and sqlite_sequence. */
+	ck_assert_int_eq(tables, 15);
 
 	/* Reopening applies nothing and keeps the data. */
 	store_close(st);
 	st = store_open(dbpath, errbuf, sizeof(errbuf));
 	ck_assert_msg(st != NULL, "%s", errbuf);
-	ck_assert_int_eq(raw_int("PRAGMA user_version", NULL), 1);
+	ck_assert_int_eq(raw_int("PRAGMA user_version", NULL), SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'table'", NULL), tables);
 	ck_assert_int_eq(store_centre_find(st, "millau", NULL), STORE_OK);
 	store_close(st);
 	st = store_open(dbpath, errbuf, sizeof(errbuf));
 	ck_assert_msg(st != NULL, "%s", errbuf);
-	ck_assert_int_eq(raw_int("PRAGMA user_version", NULL), 1);
+	ck_assert_int_eq(raw_int("PRAGMA user_version", NULL), SCHEMA_VERSION);
 }
 END_TEST
 
@@ -245,11 +251,11 @@ START_TEST(test_newer_refused)
 {
 	store_close(st);
 	st = NULL;
-	raw_exec("PRAGMA user_version = 2");
+	raw_exec("PRAGMA user_version = " XSTR(SCHEMA_NEWER));
 	ck_assert_ptr_null(store_open(dbpath, errbuf, sizeof(errbuf)));
 	ck_assert_msg(strstr(errbuf, "created by a newer hrpost") != NULL,
 	    "%s", errbuf);
-	raw_exec("PRAGMA user_version = 1");
+	raw_exec("PRAGMA user_version = " XSTR(SCHEMA_VERSION));
 	st = store_open(dbpath, errbuf, sizeof(errbuf));
 	ck_assert_msg(st != NULL, "%s", errbuf);
 }
@@ -609,6 +615,58 @@ START_TEST(test_transition_messages)
 	    NULL), STORE_ERR_INVALID);
 	ck_assert_int_eq(store_order_transition(st, "nonsense!",
 	    ORDER_CANCELLED, ACTOR), STORE_ERR_INVALID);
+}
+END_TEST
+
+/*
+ * store_order_transition_tx(): refused outside a transaction; inside one
+ * the move and its audit entry commit or roll back with the caller's work.
+ */
+START_TEST(test_transition_tx)
+{
+	sqlite3 *db = store_db(st);
+	int64_t id = 0, entries;
+	char ref[STORE_REF_MAX];
+
+	add_default(ref);
+	ck_assert_int_eq(store_order_transition_tx(st, ref, ORDER_ACCEPTED,
+	    ACTOR, &id), STORE_ERR_INVALID);
+	ck_assert_str_eq(store_errmsg(st), "no transaction is open");
+	ck_assert_int_eq(status_of(ref), ORDER_RECEIVED);
+	entries = audit_count();
+
+	/* Rolled back: nothing moved, no audit entry. */
+	ck_assert_int_eq(db_begin(db, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_order_transition_tx(st, ref, ORDER_ACCEPTED,
+	    ACTOR, &id), STORE_OK);
+	ck_assert_int_gt(id, 0);
+	db_rollback(db);
+	ck_assert_int_eq(status_of(ref), ORDER_RECEIVED);
+	ck_assert_int_eq(audit_count(), entries);
+
+	/* Committed by the caller. */
+	ck_assert_int_eq(db_begin(db, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_order_transition_tx(st, ref, ORDER_ACCEPTED,
+	    ACTOR, NULL), STORE_OK);
+	/* An illegal move inside the same transaction is refused... */
+	ck_assert_int_eq(store_order_transition_tx(st, ref, ORDER_SHIPPED,
+	    ACTOR, NULL), STORE_ERR_TRANSITION);
+	ck_assert_ptr_nonnull(strstr(store_errmsg(st), "from accepted to "
+	    "shipped"));
+	/* ...and leaves the transaction open for the caller to decide. */
+	ck_assert_int_eq(sqlite3_get_autocommit(db), 0);
+	ck_assert_int_eq(db_commit(db, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(status_of(ref), ORDER_ACCEPTED);
+	ck_assert_int_eq(audit_count(), entries + 1);
+
+	/* Bad arguments, inside a transaction. */
+	ck_assert_int_eq(db_begin(db, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_order_transition_tx(st, "nonsense!",
+	    ORDER_PACKED, ACTOR, NULL), STORE_ERR_INVALID);
+	ck_assert_int_eq(store_order_transition_tx(st, ref, ORDER_PACKED,
+	    NULL, NULL), STORE_ERR_INVALID);
+	db_rollback(db);
+	ck_assert_int_eq(status_of(ref), ORDER_ACCEPTED);
 }
 END_TEST
 
@@ -1464,6 +1522,7 @@ store_suite(void)
 	tcase_add_test(tc, test_centres_staff);
 	tcase_add_test(tc, test_transitions);
 	tcase_add_test(tc, test_transition_messages);
+	tcase_add_test(tc, test_transition_tx);
 	tcase_add_test(tc, test_cancel_until_shipped);
 	tcase_add_test(tc, test_ref_forms);
 	tcase_add_test(tc, test_idempotency);
