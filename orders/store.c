@@ -252,10 +252,24 @@ static const char schema_v3[] =
 	" sealed BLOB CHECK (sealed IS NULL OR length(sealed) <= 65536),"
 	" applied_at INTEGER NOT NULL);";
 
+/*
+ * Migration 4: the carrier's last event on each parcel (shipping/tracking.c
+ * fills these when it polls), so staff see where a parcel is without
+ * asking La Poste again.
+ */
+static const char schema_v4[] =
+	"ALTER TABLE parcels ADD COLUMN last_event TEXT"
+	" CHECK (last_event IS NULL OR length(last_event) <= 8);"
+	"ALTER TABLE parcels ADD COLUMN last_event_label TEXT"
+	" CHECK (last_event_label IS NULL OR length(last_event_label) <= 255);"
+	"ALTER TABLE parcels ADD COLUMN last_event_at INTEGER;"
+	"ALTER TABLE parcels ADD COLUMN tracked_at INTEGER;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 static const struct db_schema centre_schema = {

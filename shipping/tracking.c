@@ -1146,52 +1146,10 @@ out:
 	return ret;
 }
 
-/*
- * The columns that keep a parcel's newest carrier event.  Migration 1 and
- * 2 of centre.db do not have them; when a later migration adds them
- *   last_event TEXT, last_event_label TEXT, last_event_at INTEGER,
- *   tracked_at INTEGER
- * tracking_note_event() fills them in.
- */
-static const char *const event_columns[] = {
-	"last_event", "last_event_label", "last_event_at", "tracked_at",
-};
-
+/* The parcel's newest carrier event: columns of centre.db migration 4. */
 static const char note_event_sql[] =
 	"UPDATE parcels SET last_event = ?1, last_event_label = ?2, "
 	"last_event_at = ?3, tracked_at = ?4 WHERE id = ?5";
-
-static int
-has_event_columns(sqlite3 *db, bool *yes, char *errbuf, size_t errsz)
-{
-	sqlite3_stmt *s = NULL;
-	char name[64];
-	size_t found = 0;
-	int rc, ret = -1;
-
-	*yes = false;
-	if (db_prepare(db, "SELECT name FROM pragma_table_info('parcels')",
-	    &s, errbuf, errsz) != 0)
-		return -1;
-	for (;;) {
-		rc = db_step(s, "cannot read the parcels table", errbuf,
-		    errsz);
-		if (rc == SQLITE_DONE)
-			break;
-		if (rc != SQLITE_ROW)
-			goto out;
-		if (db_column_text(s, 0, name, sizeof(name)) != 0)
-			continue;
-		for (size_t i = 0; i < ARRAY_LEN(event_columns); i++)
-			if (strcmp(name, event_columns[i]) == 0)
-				found++;
-	}
-	*yes = found == ARRAY_LEN(event_columns);
-	ret = 0;
-out:
-	sqlite3_finalize(s);
-	return ret;
-}
 
 int
 tracking_note_event(struct store *st, const struct tracking_parcel *p,
@@ -1201,14 +1159,10 @@ tracking_note_event(struct store *st, const struct tracking_parcel *p,
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *s = NULL;
 	char old[TRACKING_CODE_BYTES * 2], when[CLOCK_ISO_LEN], detail[64];
-	bool have, open = false;
+	bool open = false;
 	int rc, ret = -1;
 
 	if (r->code[0] == '\0' || !code_shaped(r->code))
-		return 0;
-	if (has_event_columns(db, &have, errbuf, errsz) != 0)
-		return -1;
-	if (!have)
 		return 0;
 	if (db_begin(db, errbuf, errsz) != 0)
 		return -1;

@@ -213,10 +213,9 @@ enum store_status tracking_move(struct store *st, const char *ref,
 
 /*
  * Record the newest event @r says (code, label, time) on parcel
- * @parcel_id, when the parcels table has the columns for it (last_event,
- * last_event_label, last_event_at, tracked_at; see tracking.c); a changed
- * code appends the audit entry "parcel.event".  Without the columns it
- * does nothing and returns 0.  Returns 0 or -1 with @errbuf.
+ * @parcel_id (parcels.last_event, last_event_label, last_event_at,
+ * tracked_at: centre.db migration 4); a changed code appends the audit
+ * entry "parcel.event".  Returns 0 or -1 with @errbuf.
  */
 int tracking_note_event(struct store *st, const struct tracking_parcel *p,
     const struct tracking_result *r, const char *actor, char *errbuf,

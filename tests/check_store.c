@@ -31,8 +31,8 @@
 #define ACTOR "coord1"
 
 /* centre.db migrations in orders/store.c: bump with each new one. */
-#define SCHEMA_VERSION 3
-#define SCHEMA_NEWER 4
+#define SCHEMA_VERSION 4
+#define SCHEMA_NEWER 5
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
