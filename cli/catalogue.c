@@ -15,7 +15,6 @@
 #include "cli/cli.h"
 #include "shipping/catalogue.h"
 
-enum format { FMT_TABLE, FMT_JSON };
 
 static void
 catalogue_usage(FILE *f)
@@ -153,10 +152,9 @@ fail:
 }
 
 static int
-print_json(const struct catalogue *cat, const char *lang)
+print_json(const struct cli *c, const struct catalogue *cat, const char *lang)
 {
 	json_t *root = NULL, *packs = json_array(), *items = json_array();
-	char *s = NULL;
 	size_t i;
 	int ret = -1;
 
@@ -179,13 +177,10 @@ print_json(const struct catalogue *cat, const char *lang)
 	    "items", items);
 	if (root == NULL)
 		goto out;
-	s = json_dumps(root, JSON_INDENT(2));
-	if (s == NULL)
+	if (cli_json_print(c, root) < 0)
 		goto out;
-	printf("%s\n", s);
 	ret = 0;
 out:
-	free(s);
 	json_decref(root);
 	json_decref(packs);
 	json_decref(items);
@@ -201,7 +196,7 @@ cli_catalogue(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum format fmt = FMT_TABLE;
+	enum cli_format fmt = CLI_FMT_TABLE;
 	const char *lang = NULL;
 	int ch;
 
@@ -214,14 +209,8 @@ cli_catalogue(struct cli *c, int argc, char **argv)
 			lang = optarg;
 			break;
 		case 'F':
-			if (strcmp(optarg, "table") == 0) {
-				fmt = FMT_TABLE;
-			} else if (strcmp(optarg, "json") == 0) {
-				fmt = FMT_JSON;
-			} else {
-				cli_errx(c, "--format: one of table, json");
+			if (cli_format_parse(c, optarg, CLI_FMTS_NO_CSV, &fmt) < 0)
 				return CLI_USAGE;
-			}
 			break;
 		case 'h':
 			catalogue_usage(stdout);
@@ -244,8 +233,8 @@ cli_catalogue(struct cli *c, int argc, char **argv)
 		    "templates/i18n/)", lang);
 		return CLI_USAGE;
 	}
-	if (fmt == FMT_JSON) {
-		if (print_json(c->cat, lang) != 0) {
+	if (fmt == CLI_FMT_JSON) {
+		if (print_json(c, c->cat, lang) != 0) {
 			cli_errx(c, "cannot write the catalogue as JSON");
 			return CLI_FAIL;
 		}

@@ -75,6 +75,33 @@ int cli_interactive(void);
 /* Templates directory a fresh install uses (env, source tree, DATADIR). */
 int cli_templates_dir(char *out, size_t outsz) WUR;
 
+/* Machine and human output formats of the listing subcommands. */
+enum cli_format {
+	CLI_FMT_NONE = 0,	/* no per-line output (track without --format) */
+	CLI_FMT_TABLE,
+	CLI_FMT_CSV,
+	CLI_FMT_JSON,
+};
+#define CLI_FMTS_ALL ((1u << CLI_FMT_TABLE) | (1u << CLI_FMT_CSV) | \
+	(1u << CLI_FMT_JSON))
+#define CLI_FMTS_NO_CSV ((1u << CLI_FMT_TABLE) | (1u << CLI_FMT_JSON))
+
+/*
+ * Parse a --format value among the formats in @allowed (a mask of
+ * 1 << CLI_FMT_*).  On an unknown value prints "--format: one of ..." and
+ * returns -1 (a usage error).
+ */
+int cli_format_parse(const struct cli *c, const char *arg, unsigned allowed,
+    enum cli_format *out) WUR;
+
+/*
+ * Print @root on stdout as indented JSON.  The text is wiped after: some
+ * outputs hold personal data.  Returns 0, or -1 with a message.  The
+ * caller keeps its reference to @root.
+ */
+struct json_t;
+int cli_json_print(const struct cli *c, struct json_t *root) WUR;
+
 /* Write @s as one CSV field (RFC 4180 quoting when needed). */
 void cli_csv_field(FILE *f, const char *s);
 
@@ -96,5 +123,8 @@ int cli_label(struct cli *c, int argc, char **argv);
 int cli_track(struct cli *c, int argc, char **argv);
 int cli_delivered(struct cli *c, int argc, char **argv);
 int cli_returned(struct cli *c, int argc, char **argv);
+int cli_callbacks(struct cli *c, int argc, char **argv);
+int cli_callback(struct cli *c, int argc, char **argv);
+int cli_report(struct cli *c, int argc, char **argv);
 
 #endif

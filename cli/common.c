@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
@@ -337,4 +338,48 @@ cli_csv_field(FILE *f, const char *s)
 		fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+int
+cli_format_parse(const struct cli *c, const char *arg, unsigned allowed,
+    enum cli_format *out)
+{
+	static const struct {
+		const char *name;
+		enum cli_format fmt;
+	} names[] = {
+		{ "table", CLI_FMT_TABLE }, { "csv", CLI_FMT_CSV },
+		{ "json", CLI_FMT_JSON },
+	};
+	char list[64] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		if (!(allowed & (1u << names[i].fmt)))
+			continue;
+		if (strcmp(arg, names[i].name) == 0) {
+			*out = names[i].fmt;
+			return 0;
+		}
+		if (str_printf(list + used, sizeof(list) - used, "%s%s",
+		    used > 0 ? ", " : "", names[i].name) > 0)
+			used = strlen(list);
+	}
+	cli_errx(c, "--format: one of %s", list);
+	return -1;
+}
+
+int
+cli_json_print(const struct cli *c, struct json_t *root)
+{
+	char *s;
+
+	s = root != NULL ? json_dumps(root, JSON_INDENT(2)) : NULL;
+	if (s == NULL) {
+		cli_errx(c, "cannot format the output as JSON");
+		return -1;
+	}
+	printf("%s\n", s);
+	str_wipe_free(s);
+	return 0;
 }

@@ -22,7 +22,6 @@
 #include "shipping/packing.h"
 #include "shipping/stock.h"
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 static void
 pick_usage(FILE *f)
@@ -249,7 +248,7 @@ static int
 pick_json(const struct cli *c, const struct packing_pick *pk)
 {
 	json_t *root = NULL, *items = json_array(), *parcels = json_array();
-	char day[STOCK_DATE_LEN], *s = NULL;
+	char day[STOCK_DATE_LEN];
 	size_t i, k;
 	int ret = -1;
 
@@ -291,13 +290,10 @@ pick_json(const struct cli *c, const struct packing_pick *pk)
 	    "items", items, "parcels", parcels);
 	if (root == NULL)
 		goto out;
-	s = json_dumps(root, JSON_INDENT(2));
-	if (s == NULL)
+	if (cli_json_print(c, root) < 0)
 		goto out;
-	printf("%s\n", s);
 	ret = 0;
 out:
-	free(s);
 	json_decref(root);
 	json_decref(items);
 	json_decref(parcels);
@@ -315,7 +311,7 @@ cli_pick(struct cli *c, int argc, char **argv)
 	};
 	struct packing_pick *pk = NULL;
 	enum packing_status ps;
-	enum format fmt = FMT_TABLE;
+	enum cli_format fmt = CLI_FMT_TABLE;
 	long limit = PACKING_PICK_DEFAULT;
 	char errbuf[256];
 	int ch, rc = CLI_FAIL;
@@ -334,16 +330,8 @@ cli_pick(struct cli *c, int argc, char **argv)
 			}
 			break;
 		case 'F':
-			if (strcmp(optarg, "table") == 0) {
-				fmt = FMT_TABLE;
-			} else if (strcmp(optarg, "csv") == 0) {
-				fmt = FMT_CSV;
-			} else if (strcmp(optarg, "json") == 0) {
-				fmt = FMT_JSON;
-			} else {
-				cli_errx(c, "--format: one of table, csv, json");
+			if (cli_format_parse(c, optarg, CLI_FMTS_ALL, &fmt) < 0)
 				return CLI_USAGE;
-			}
 			break;
 		case 'h':
 			pick_usage(stdout);
@@ -365,9 +353,9 @@ cli_pick(struct cli *c, int argc, char **argv)
 		cli_errx(c, "%s", errbuf);
 		return CLI_FAIL;
 	}
-	if (fmt == FMT_TABLE) {
+	if (fmt == CLI_FMT_TABLE) {
 		pick_table(c, pk);
-	} else if (fmt == FMT_CSV) {
+	} else if (fmt == CLI_FMT_CSV) {
 		pick_csv(pk);
 	} else if (pick_json(c, pk) != 0) {
 		cli_errx(c, "cannot write the pick list as JSON");

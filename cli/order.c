@@ -539,7 +539,6 @@ print_json(const struct order *o, const struct store_order_row *r)
 {
 	json_t *root = NULL, *lines = NULL, *packs = NULL;
 	char when[CLOCK_ISO_LEN];
-	char *out = NULL;
 	int rc = -1;
 
 	clock_format(r->received_at, when);
@@ -569,13 +568,10 @@ print_json(const struct order *o, const struct store_order_row *r)
 	lines = packs = NULL;	/* "o" stole them, even on failure */
 	if (root == NULL)
 		goto out;
-	out = json_dumps(root, JSON_INDENT(2));
-	if (out == NULL)
+	if (cli_json_print(NULL, root) < 0)
 		goto out;
-	printf("%s\n", out);
 	rc = 0;
 out:
-	str_wipe_free(out);
 	json_decref(root);
 	json_decref(lines);
 	json_decref(packs);

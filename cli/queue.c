@@ -12,10 +12,8 @@
 #include "cli/cli.h"
 #include "orders/store.h"
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 struct queue_out {
-	enum format fmt;
+	enum cli_format fmt;
 	int open_only;		/* received, accepted, packed */
 	size_t n;
 	json_t *arr;
@@ -63,13 +61,15 @@ emit(const struct store_order_row *r, void *arg)
 	q->n++;
 
 	switch (q->fmt) {
-	case FMT_TABLE:
+	case CLI_FMT_NONE:
+		break;
+	case CLI_FMT_TABLE:
 		printf("%-10s %-20s %-9s %-7s %-4s %-4s %3s %3s %s%s%s\n",
 		    vals[0], vals[1], vals[2], vals[3], vals[4], vals[5],
 		    vals[7], vals[8], vals[6], r->flagged ? "  FLAG: " : "",
 		    vals[9]);
 		break;
-	case FMT_CSV:
+	case CLI_FMT_CSV:
 		for (size_t i = 0; i < ARRAY_LEN(columns); i++) {
 			if (i > 0)
 				putchar(',');
@@ -77,7 +77,7 @@ emit(const struct store_order_row *r, void *arg)
 		}
 		fputs("\r\n", stdout);
 		break;
-	case FMT_JSON: {
+	case CLI_FMT_JSON: {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,"
 		    "s:b,s:s}", "ref", r->ref, "received", when,
 		    "status", vals[2], "channel", vals[3], "dept", r->dept,
@@ -101,11 +101,10 @@ cli_queue(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct queue_out q = { .fmt = FMT_TABLE, .open_only = 1 };
+	struct queue_out q = { .fmt = CLI_FMT_TABLE, .open_only = 1 };
 	const char *status = "open";
 	enum order_status st;
 	int ch, filter = -1, rc = CLI_FAIL;
-	char *s;
 
 	for (;;) {
 		ch = getopt_long(argc, argv, "h", opts, NULL);
@@ -116,16 +115,8 @@ cli_queue(struct cli *c, int argc, char **argv)
 			status = optarg;
 			break;
 		case 'F':
-			if (strcmp(optarg, "table") == 0)
-				q.fmt = FMT_TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				q.fmt = FMT_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				q.fmt = FMT_JSON;
-			else {
-				cli_errx(c, "--format: one of table, csv, json");
+			if (cli_format_parse(c, optarg, CLI_FMTS_ALL, &q.fmt) < 0)
 				return CLI_USAGE;
-			}
 			break;
 		case 'h':
 			queue_usage(stdout);
@@ -154,11 +145,11 @@ cli_queue(struct cli *c, int argc, char **argv)
 	if (cli_open(c, CLI_NEED_STORE) < 0)
 		return CLI_FAIL;
 
-	if (q.fmt == FMT_TABLE)
+	if (q.fmt == CLI_FMT_TABLE)
 		printf("%-10s %-20s %-9s %-7s %-4s %-4s %3s %3s %s\n", "REF",
 		    "RECEIVED", "STATUS", "CHANNEL", "DEPT", "LANG", "QTY",
 		    "FOR", "PACKS");
-	else if (q.fmt == FMT_CSV) {
+	else if (q.fmt == CLI_FMT_CSV) {
 		for (size_t i = 0; i < ARRAY_LEN(columns); i++)
 			printf("%s%s", i > 0 ? "," : "", columns[i]);
 		fputs("\r\n", stdout);
@@ -171,13 +162,10 @@ cli_queue(struct cli *c, int argc, char **argv)
 		cli_errx(c, "%s", store_errmsg(c->st));
 		goto out;
 	}
-	if (q.fmt == FMT_JSON) {
-		s = json_dumps(q.arr, JSON_INDENT(2));
-		if (s == NULL)
+	if (q.fmt == CLI_FMT_JSON) {
+		if (cli_json_print(c, q.arr) < 0)
 			goto out;
-		printf("%s\n", s);
-		free(s);
-	} else if (q.fmt == FMT_TABLE) {
+	} else if (q.fmt == CLI_FMT_TABLE) {
 		fprintf(stderr, "%zu order%s\n", q.n, q.n == 1 ? "" : "s");
 	}
 	rc = CLI_OK;

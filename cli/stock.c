@@ -22,7 +22,6 @@
 #include "shipping/packing.h"
 #include "shipping/stock.h"
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 static void
 stock_usage(FILE *f)
@@ -48,22 +47,6 @@ stock_usage(FILE *f)
 	    "\n"
 	    "stock recall: the orders whose parcels hold lot LOT (of ITEM).\n",
 	    STOCK_EXPIRING_DAYS, STOCK_QTY_MAX, STOCK_LOT_MAX);
-}
-
-static int
-parse_format(struct cli *c, const char *arg, enum format *fmt)
-{
-	if (strcmp(arg, "table") == 0)
-		*fmt = FMT_TABLE;
-	else if (strcmp(arg, "csv") == 0)
-		*fmt = FMT_CSV;
-	else if (strcmp(arg, "json") == 0)
-		*fmt = FMT_JSON;
-	else {
-		cli_errx(c, "--format: one of table, csv, json");
-		return -1;
-	}
-	return 0;
 }
 
 static const char *
@@ -211,7 +194,7 @@ static int
 report_json(const struct cli *c, const struct stock_report *r)
 {
 	json_t *root = NULL, *items = json_array(), *soon = json_array();
-	char day[STOCK_DATE_LEN], *s = NULL;
+	char day[STOCK_DATE_LEN];
 	size_t i, k;
 	int ret = -1;
 
@@ -255,13 +238,10 @@ report_json(const struct cli *c, const struct stock_report *r)
 	    r->expiring_days, "items", items, "expiring", soon);
 	if (root == NULL)
 		goto out;
-	s = json_dumps(root, JSON_INDENT(2));
-	if (s == NULL)
+	if (cli_json_print(c, root) < 0)
 		goto out;
-	printf("%s\n", s);
 	ret = 0;
 out:
-	free(s);
 	json_decref(root);
 	json_decref(items);
 	json_decref(soon);
@@ -278,7 +258,7 @@ stock_list(struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct stock_report *r = NULL;
-	enum format fmt = FMT_TABLE;
+	enum cli_format fmt = CLI_FMT_TABLE;
 	char errbuf[256];
 	long days = STOCK_EXPIRING_DAYS;
 	int ch, rc = CLI_FAIL;
@@ -289,7 +269,7 @@ stock_list(struct cli *c, int argc, char **argv)
 			break;
 		switch (ch) {
 		case 'F':
-			if (parse_format(c, optarg, &fmt) != 0)
+			if (cli_format_parse(c, optarg, CLI_FMTS_ALL, &fmt) != 0)
 				return CLI_USAGE;
 			break;
 		case 'e':
@@ -319,9 +299,9 @@ stock_list(struct cli *c, int argc, char **argv)
 		cli_errx(c, "%s", errbuf);
 		return CLI_FAIL;
 	}
-	if (fmt == FMT_TABLE) {
+	if (fmt == CLI_FMT_TABLE) {
 		report_table(c, r);
-	} else if (fmt == FMT_CSV) {
+	} else if (fmt == CLI_FMT_CSV) {
 		report_csv(r);
 	} else if (report_json(c, r) != 0) {
 		cli_errx(c, "cannot write the stock as JSON");
@@ -399,7 +379,7 @@ stock_add_cmd(struct cli *c, int argc, char **argv)
 }
 
 struct recall_out {
-	enum format fmt;
+	enum cli_format fmt;
 	json_t *arr;
 };
 
@@ -417,12 +397,14 @@ recall_row(const struct packing_recipient *r, void *arg)
 		shipped[0] = '\0';
 	(void)!str_printf(qty, sizeof(qty), "%d", r->qty);
 	switch (ro->fmt) {
-	case FMT_TABLE:
+	case CLI_FMT_NONE:
+		break;
+	case CLI_FMT_TABLE:
 		printf("%-10s %-9s %-8s %-32s %5s  %-20s %s\n", r->ref,
 		    order_status_name(r->status), r->item, r->lot, qty, packed,
 		    shipped[0] != '\0' ? shipped : "-");
 		break;
-	case FMT_CSV:
+	case CLI_FMT_CSV:
 		v[0] = r->ref;
 		v[1] = order_status_name(r->status);
 		v[2] = r->item;
@@ -432,7 +414,7 @@ recall_row(const struct packing_recipient *r, void *arg)
 		v[6] = shipped;
 		csv_row(v, ARRAY_LEN(v));
 		break;
-	case FMT_JSON: {
+	case CLI_FMT_JSON: {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:o?}", "ref",
 		    r->ref, "status", order_status_name(r->status), "item",
 		    r->item, "lot", r->lot, "qty", r->qty, "packed", packed,
@@ -459,10 +441,10 @@ stock_recall(struct cli *c, int argc, char **argv)
 	static const char *const cols[] = {
 		"ref", "status", "item", "lot", "qty", "packed", "shipped",
 	};
-	struct recall_out ro = { FMT_TABLE, NULL };
+	struct recall_out ro = { CLI_FMT_TABLE, NULL };
 	enum packing_status ps;
 	const char *item = NULL;
-	char errbuf[256], *s;
+	char errbuf[256];
 	size_t n = 0;
 	int ch, rc = CLI_FAIL;
 
@@ -475,7 +457,7 @@ stock_recall(struct cli *c, int argc, char **argv)
 			item = optarg;
 			break;
 		case 'F':
-			if (parse_format(c, optarg, &ro.fmt) != 0)
+			if (cli_format_parse(c, optarg, CLI_FMTS_ALL, &ro.fmt) != 0)
 				return CLI_USAGE;
 			break;
 		case 'h':
@@ -492,10 +474,10 @@ stock_recall(struct cli *c, int argc, char **argv)
 	}
 	if (cli_open(c, CLI_NEED_CATALOGUE | CLI_NEED_STORE) < 0)
 		return CLI_FAIL;
-	if (ro.fmt == FMT_TABLE) {
+	if (ro.fmt == CLI_FMT_TABLE) {
 		printf("%-10s %-9s %-8s %-32s %5s  %-20s %s\n", "REF", "STATUS",
 		    "ITEM", "LOT", "QTY", "PACKED", "SHIPPED");
-	} else if (ro.fmt == FMT_CSV) {
+	} else if (ro.fmt == CLI_FMT_CSV) {
 		csv_row(cols, ARRAY_LEN(cols));
 	} else {
 		ro.arr = json_array();
@@ -508,13 +490,8 @@ stock_recall(struct cli *c, int argc, char **argv)
 		cli_errx(c, "%s", errbuf);
 		goto out;
 	}
-	if (ro.fmt == FMT_JSON) {
-		s = json_dumps(ro.arr, JSON_INDENT(2));
-		if (s == NULL)
-			goto out;
-		printf("%s\n", s);
-		free(s);
-	}
+	if (ro.fmt == CLI_FMT_JSON && cli_json_print(c, ro.arr) < 0)
+		goto out;
 	fprintf(stderr, "%s: %zu parcel%s hold%s this lot\n", c->prog, n,
 	    n == 1 ? "" : "s", n == 1 ? "s" : "");
 	rc = CLI_OK;

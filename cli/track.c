@@ -22,10 +22,9 @@
 #include "shipping/packing.h"
 #include "shipping/tracking.h"
 
-enum format { FMT_NONE, FMT_TABLE, FMT_JSON };
 
 struct track_out {
-	enum format fmt;
+	enum cli_format fmt;
 	json_t *arr;
 	bool json_failed;
 };
@@ -74,9 +73,10 @@ report(const struct tracking_parcel *p, const struct tracking_result *r,
 		fprintf(stderr, "hrpost: track: parcel %s (%s): %s\n", p->ref,
 		    p->carrier_id, why);
 	switch (o->fmt) {
-	case FMT_NONE:
+	case CLI_FMT_NONE:
+	case CLI_FMT_CSV:	/* not offered: cli_format_parse() refuses it */
 		break;
-	case FMT_TABLE:
+	case CLI_FMT_TABLE:
 		/* The label was cleaned of control characters. */
 		printf("%-10s %-15s %-9s %-4s %-20s %s\n", p->ref,
 		    p->carrier_id, tracking_action_name(act), code,
@@ -84,7 +84,7 @@ report(const struct tracking_parcel *p, const struct tracking_result *r,
 		    act == TRACKING_ACT_ERROR || (r != NULL &&
 		    r->state == TRACKING_LATER) ? why : label);
 		break;
-	case FMT_JSON:
+	case CLI_FMT_JSON:
 		obj = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ref", p->ref,
 		    "carrier_id", p->carrier_id, "result",
 		    tracking_action_name(act), "code", code, "label", label,
@@ -103,12 +103,12 @@ cli_track(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct track_out o = { FMT_NONE, NULL, false };
+	struct track_out o = { CLI_FMT_NONE, NULL, false };
 	struct tracking_parcel *parcels = NULL;
 	struct tracking_summary sum;
 	struct tracking_client cl;
 	size_t n = 0, bad = 0;
-	char errbuf[512] = "", *s;
+	char errbuf[512] = "";
 	bool done;
 	int ch, rc = CLI_FAIL;
 
@@ -118,14 +118,9 @@ cli_track(struct cli *c, int argc, char **argv)
 			break;
 		switch (ch) {
 		case 'F':
-			if (strcmp(optarg, "table") == 0) {
-				o.fmt = FMT_TABLE;
-			} else if (strcmp(optarg, "json") == 0) {
-				o.fmt = FMT_JSON;
-			} else {
-				cli_errx(c, "--format: one of table, json");
+			if (cli_format_parse(c, optarg, CLI_FMTS_NO_CSV,
+			    &o.fmt) < 0)
 				return CLI_USAGE;
-			}
 			break;
 		case 'h':
 			track_usage(stdout);
@@ -157,13 +152,13 @@ cli_track(struct cli *c, int argc, char **argv)
 		cli_errx(c, "track: %zu shipped parcel%s with a carrier id "
 		    "that is not a La Poste tracking number: skipped", bad,
 		    bad == 1 ? "" : "s");
-	if (o.fmt == FMT_JSON) {
+	if (o.fmt == CLI_FMT_JSON) {
 		o.arr = json_array();
 		if (o.arr == NULL) {
 			cli_errx(c, "out of memory");
 			goto out;
 		}
-	} else if (o.fmt == FMT_TABLE) {
+	} else if (o.fmt == CLI_FMT_TABLE) {
 		printf("%-10s %-15s %-9s %-4s %-20s %s\n", "REF", "CARRIER_ID",
 		    "RESULT", "CODE", "EVENT_AT", "LABEL");
 	}
@@ -174,15 +169,9 @@ cli_track(struct cli *c, int argc, char **argv)
 	done = tracking_round(c->st, &cl, parcels, n, c->actor,
 	    TRACKING_RETRIES, TRACKING_WAIT_MAX, report, &o, &sum, errbuf,
 	    sizeof(errbuf)) == 0;
-	if (done && o.fmt == FMT_JSON) {
-		s = o.json_failed ? NULL : json_dumps(o.arr, JSON_INDENT(2));
-		if (s == NULL) {
-			cli_errx(c, "out of memory");
+	if (done && o.fmt == CLI_FMT_JSON) {
+		if (o.json_failed || cli_json_print(c, o.arr) < 0)
 			done = false;
-		} else {
-			printf("%s\n", s);
-			free(s);
-		}
 	}
 	if (!done && errbuf[0] != '\0')
 		cli_errx(c, "track: %s", errbuf);
