@@ -48,27 +48,31 @@ LIB_SRCS = \
 	shipping/packing.c shipping/tracking.c \
 	orders/phone.c orders/order.c orders/db.c orders/audit.c \
 	orders/store.c orders/outbox.c orders/sms.c orders/inbox.c \
-	orders/pull.c orders/recipient.c \
+	orders/pull.c orders/recipient.c orders/push.c orders/followup.c \
+	orders/report.c orders/sendsms.c \
 	printer/qr.c printer/label.c printer/zpl.c printer/slip.c \
 	printer/cups.c \
 	server/http.c server/form.c server/template.c server/ratelimit.c \
 	server/privdrop.c server/intake.c server/smsgw.c server/console.c
 CLI_SRCS = main.c cli/common.c cli/init.c cli/order.c cli/queue.c \
 	cli/audit.c cli/keygen.c cli/intake.c cli/console.c cli/pull.c \
-	cli/catalogue.c cli/stock.c cli/fulfil.c cli/label.c cli/track.c
+	cli/catalogue.c cli/stock.c cli/fulfil.c cli/label.c cli/track.c \
+	cli/callbacks.c cli/report.c
 
 # Unit suites: tests/check_<name>.c, one binary each.
 UNIT_TESTS = util config seal key password token pseudonym address phone \
 	catalogue order store audit outbox qr form template ratelimit sms \
-	smsgw inbox stock packing label zpl tracking recipient pull
+	smsgw inbox stock packing label zpl tracking recipient pull push \
+	followup report sendsms
 # Integration suites: run the real binary (and later real servers).
-INTEG_TESTS = cli intake kannel pull fulfil cups track
+INTEG_TESTS = cli intake kannel pull fulfil cups track tracking_page \
+	followup report
 # Shared by the integration suites: starting daemons, Kannel, cupsd.
 INTEG_SUPPORT = tests/integration/daemon.c tests/integration/kannel.c \
 	tests/integration/cupsd.c
 FUZZ_TARGETS = address phone order config catalogue token form template \
-	sms addrfmt laposte inbox pull label
-BENCHES = crypto_store intake labels
+	sms addrfmt laposte inbox pull label rules status
+BENCHES = crypto_store intake labels report
 
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  = $(CLI_SRCS:%.c=$(BUILD)/%.o)

@@ -37,6 +37,9 @@ static const struct subcommand {
 	{ "track", cli_track, "poll the carrier for shipped parcels" },
 	{ "delivered", cli_delivered, "mark a parcel delivered by hand" },
 	{ "returned", cli_returned, "mark a parcel returned by hand" },
+	{ "callbacks", cli_callbacks, "call-backs due today and overdue" },
+	{ "callback", cli_callback, "record the outcome of a call-back" },
+	{ "report", cli_report, "volume reports without personal data" },
 };
 
 static void

@@ -370,6 +370,11 @@ static const struct config_key {
 	{ "limits", "sms_per_hour", KEY_INT, INT_FIELD(sms_per_hour), 1, 100000,
 	  "# SMS one sender may send per hour before replies stop\n"
 	  "# (1 to 100000).", 0, NULL },
+	{ "limits", "track_per_minute", KEY_INT, INT_FIELD(track_per_minute),
+	  1, 100000,
+	  "# Wrong or unknown tracking codes one address may try per minute\n"
+	  "# on /t/ before all its tracking requests get 429 (1 to 100000).",
+	  0, NULL },
 	{ "printer", "queue", KEY_TEXT, STR_FIELD(printer_queue), 0, 0,
 	  "# CUPS queue labels go to (unset: files under labels_dir).", OPT,
 	  NULL },
@@ -720,6 +725,7 @@ config_defaults(struct config *cfg, const char *dir, const char *templates)
 	cfg->web_per_minute = 120;
 	cfg->orders_per_hour = 20;
 	cfg->sms_per_hour = 20;
+	cfg->track_per_minute = 10;
 	(void)!str_copy(cfg->printer_format, sizeof(cfg->printer_format),
 	    "pdf");
 	(void)!str_copy(cfg->printer_size, sizeof(cfg->printer_size),

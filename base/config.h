@@ -64,6 +64,7 @@ struct config {
 	int web_per_minute;		/* requests per address per minute */
 	int orders_per_hour;		/* orders per address per hour */
 	int sms_per_hour;		/* SMS per sender per hour */
+	int track_per_minute;		/* /t/ misses per address per minute */
 
 	/* [printer] */
 	char printer_queue[CONFIG_STR_MAX];	/* "" : files */

@@ -27,7 +27,11 @@ console_usage(FILE *f)
 	    "\n"
 	    "Run the centre's console daemon in the foreground: it pulls\n"
 	    "sealed orders from the intake node every [console] pull_interval\n"
-	    "seconds and answers GET /healthz.  SIGTERM stops it.\n"
+	    "seconds (and pushes status changes back for the tracking pages),\n"
+	    "runs the follow-up scheduler (followup.ini: call-back tasks, SMS\n"
+	    "invitations, the daily digest), polls La Poste every [laposte]\n"
+	    "poll_interval seconds when [laposte] key is set, and answers\n"
+	    "GET /healthz.  SIGTERM stops it.\n"
 	    "  --listen ADDR:PORT      where to listen (default: [console]\n"
 	    "                          listen)\n"
 	    "  --passphrase-file FILE  passphrase for the private key\n");

@@ -1,9 +1,9 @@
 /*
  * hrpost init: create a state directory that works at once.  Config file,
- * the centre's key pair, centre.db with the centre row and the catalogue,
- * intake.db; with --demo, a demo centre, a demo staff login, demo stock
- * for every item and a key without passphrase so a newcomer can try
- * everything unattended.
+ * the follow-up rules (followup.ini), the centre's key pair, centre.db
+ * with the centre row and the catalogue, intake.db; with --demo, a demo
+ * centre, a demo staff login, demo stock for every item and a key without
+ * passphrase so a newcomer can try everything unattended.
  *
  * The config file is written last and marks a finished init: a failure on
  * the way removes what this run created, so a second try starts clean.
@@ -21,6 +21,7 @@
 #include "crypto/key.h"
 #include "crypto/password.h"
 #include "crypto/token.h"
+#include "orders/followup.h"
 #include "orders/outbox.h"
 #include "base/clock.h"
 #include "orders/store.h"
@@ -48,7 +49,7 @@ init_usage(FILE *f)
 	    "\n"
 	    "Create DIR (default ./var): hrpost.conf, keys/centre.key and\n"
 	    "keys/centre.pub, centre.db with the centre and the catalogue,\n"
-	    "intake.db.\n"
+	    "intake.db, followup.ini (the call-back rules, commented).\n"
 	    "\n"
 	    "  --demo                  demo centre '%s', staff login '%s'\n"
 	    "                          (password '%s'), demo stock for every\n"
@@ -246,6 +247,7 @@ cli_init(struct cli *c, int argc, char **argv)
 	struct outbox *ob = NULL;
 	const char *centre = NULL, *name = NULL, *passfile = NULL;
 	char conf[CONFIG_PATH_MAX + 16], keys[CONFIG_PATH_MAX + 16];
+	char rules[CONFIG_PATH_MAX + 16];
 	char tmpl[CONFIG_PATH_MAX], absdir[PATH_MAX], errbuf[512];
 	char pwhash[PASSWORD_HASH_MAX];
 	int ch, demo = 0, rc = CLI_FAIL;
@@ -381,6 +383,18 @@ cli_init(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	created_add(&cr, c->cfg.intake_db);
+
+	/* The follow-up rules, commented: a file the centre edits. */
+	if (str_printf(rules, sizeof(rules), "%s/%s", absdir,
+	    FOLLOWUP_RULES_FILE) < 0) {
+		cli_errx(c, "%s: path too long", absdir);
+		goto out;
+	}
+	if (followup_rules_write(rules, errbuf, sizeof(errbuf)) != 0) {
+		cli_errx(c, "%s", errbuf);
+		goto out;
+	}
+	created_add(&cr, rules);
 
 	if (config_write(&c->cfg, conf, errbuf, sizeof(errbuf)) < 0) {
 		cli_errx(c, "%s", errbuf);

@@ -13,6 +13,13 @@
  * would then skip; and the keys of acknowledged rows are remembered for
  * OUTBOX_ACKED_KEEP so that a channel retrying late (Kannel repeats a
  * request whose answer it lost) is still a duplicate, not a second order.
+ *
+ * The tracking rows (migration 3) are the public page's: token, status,
+ * updated_at, and whether the console has pushed the row yet (a web
+ * order's first "received" is intake's own, stamped with intake's clock,
+ * and must give way to the console's first push whatever the two clocks
+ * say).  The push mark is one row of its own, moved in the same
+ * transaction as the statuses it covers.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "base/clock.h"
+#include "crypto/token.h"
 #include "orders/db.h"
 #include "orders/outbox.h"
 
@@ -64,9 +72,28 @@ static const char outbox_v2[] =
 	"ALTER TABLE acked ADD COLUMN ref TEXT;"
 	"ALTER TABLE acked ADD COLUMN token TEXT;";
 
+/*
+ * v3: the public tracking page's statuses and the console's push mark.
+ * Nothing personal: a random token, a status, a time.
+ */
+static const char outbox_v3[] =
+	"CREATE TABLE tracking ("
+	" token TEXT PRIMARY KEY CHECK (length(token) = 17),"
+	" status TEXT NOT NULL CHECK (status IN ('received', 'packed',"
+	"  'shipped', 'delivered', 'returned', 'cancelled')),"
+	" updated_at INTEGER NOT NULL CHECK (updated_at >= 0),"
+	" pushed INTEGER NOT NULL DEFAULT 0 CHECK (pushed IN (0, 1)))"
+	" WITHOUT ROWID;"
+	"CREATE INDEX tracking_updated ON tracking (updated_at);"
+	"CREATE TABLE tracking_mark ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" at INTEGER NOT NULL CHECK (at >= 0),"
+	" token TEXT NOT NULL CHECK (length(token) = 17));";
+
 static const char *const migrations[] = {
 	outbox_v1,
 	outbox_v2,
+	outbox_v3,
 };
 
 static const struct db_schema outbox_schema = {
@@ -278,10 +305,31 @@ bind_label(sqlite3_stmt *s, int i, const char *v)
 	return db_bind_text(s, i, v != NULL && v[0] != '\0' ? v : NULL);
 }
 
+/*
+ * The web order's first tracking row, through the prepared @tr, when
+ * @token is a tracking token.  Returns 0, or -1 (ob->err set).
+ */
+static int
+track_received(struct outbox *ob, sqlite3_stmt *tr, const char *token,
+    int64_t now)
+{
+	char canon[TOKEN_BUF(TOKEN_TRACK_DIGITS)];
+
+	if (token == NULL || token_parse(token, TOKEN_TRACK_DIGITS, canon,
+	    sizeof(canon)) != TOKEN_OK)
+		return 0;	/* no tracking token: no tracking row */
+	if (sqlite3_reset(tr) != SQLITE_OK ||
+	    db_bind_text(tr, 1, canon) != SQLITE_OK ||
+	    db_bind_int64(tr, 2, now) != SQLITE_OK ||
+	    sqlite3_step(tr) != SQLITE_DONE)
+		return sqlfail(ob, "cannot store the tracking status");
+	return 0;
+}
+
 int
 outbox_put_many(struct outbox *ob, struct outbox_item *items, size_t n)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = NULL, *tr = NULL;
 	int64_t now = (int64_t)clock_now();
 	int ret = -1, found;
 
@@ -303,6 +351,11 @@ outbox_put_many(struct outbox *ob, struct outbox_item *items, size_t n)
 	if (db_prepare(ob->db, "INSERT INTO outbox (received_at, channel, "
 	    "centre, idem, sealed, ref, token) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	    &s, ob->err, sizeof(ob->err)) != 0)
+		goto fail;
+	/* OR IGNORE: a row the console pushed already stays as it is. */
+	if (db_prepare(ob->db, "INSERT OR IGNORE INTO tracking (token, "
+	    "status, updated_at, pushed) VALUES (?, 'received', ?, 0)", &tr,
+	    ob->err, sizeof(ob->err)) != 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		struct outbox_item *it = &items[i];
@@ -344,6 +397,8 @@ outbox_put_many(struct outbox *ob, struct outbox_item *items, size_t n)
 			goto fail;
 		}
 		it->id = sqlite3_last_insert_rowid(ob->db);
+		if (track_received(ob, tr, it->token, now) != 0)
+			goto fail;
 		it->rc = 0;
 	}
 	if (db_commit(ob->db, ob->err, sizeof(ob->err)) != 0)
@@ -360,6 +415,7 @@ fail:
 	}
 out:
 	sqlite3_finalize(s);
+	sqlite3_finalize(tr);
 	db_rollback(ob->db);
 	return ret;
 }
@@ -541,6 +597,252 @@ outbox_count(struct outbox *ob, const char *centre, int64_t *n)
 	}
 	*n = sqlite3_column_int64(s, 0);
 	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* ---- tracking ---------------------------------------------------- */
+
+static const char *const track_names[OUTBOX_TRACK_COUNT] = {
+	"received", "packed", "shipped", "delivered", "returned", "cancelled",
+};
+
+const char *
+outbox_track_name(enum outbox_track t)
+{
+	if ((unsigned)t >= OUTBOX_TRACK_COUNT)
+		return "unknown";
+	return track_names[t];
+}
+
+int
+outbox_track_parse(const char *name, enum outbox_track *out)
+{
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < OUTBOX_TRACK_COUNT; i++) {
+		if (strcmp(name, track_names[i]) == 0) {
+			*out = (enum outbox_track)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The lifecycle rank of a status: an order only ever moves up (received,
+ * packed, shipped, then one of the final three, which share the top and
+ * are never left).  Ranks, not clocks, decide between two pushes: a
+ * console whose clock was set back still moves the page forward, and a
+ * stale push (two consoles pushing at once) never moves it back.
+ * RANK_SQL is the same for the stored row.
+ */
+#define RANK_SQL "CASE tracking.status WHEN 'received' THEN 0 " \
+	"WHEN 'packed' THEN 1 WHEN 'shipped' THEN 2 ELSE 3 END"
+
+static int
+track_rank(enum outbox_track t)
+{
+	return t <= OUTBOX_TRACK_SHIPPED ? (int)t : (int)OUTBOX_TRACK_DELIVERED;
+}
+
+/* A canonical tracking token: what token_parse() gives back unchanged. */
+static bool
+token_canonical(const char *s)
+{
+	char canon[TOKEN_BUF(TOKEN_TRACK_DIGITS)];
+
+	if (s == NULL || strnlen(s, OUTBOX_TOKEN_LEN + 1) != OUTBOX_TOKEN_LEN)
+		return false;
+	return token_parse(s, TOKEN_TRACK_DIGITS, canon, sizeof(canon)) ==
+	    TOKEN_OK && strcmp(canon, s) == 0;
+}
+
+/* (a_at, a_tok) > (b_at, b_tok): updated_at first, then token bytes. */
+static bool
+mark_after(int64_t a_at, const char *a_tok, int64_t b_at, const char *b_tok)
+{
+	return a_at > b_at || (a_at == b_at && strcmp(a_tok, b_tok) > 0);
+}
+
+static int
+read_mark(struct outbox *ob, struct outbox_mark *mark)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = -1, rc;
+
+	memset(mark, 0, sizeof(*mark));
+	if (db_prepare(ob->db, "SELECT at, token FROM tracking_mark WHERE "
+	    "id = 1", &s, ob->err, sizeof(ob->err)) != 0)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		mark->at = sqlite3_column_int64(s, 0);
+		if (db_column_text(s, 1, mark->token, sizeof(mark->token)) !=
+		    0 || !token_canonical(mark->token) || mark->at < 0) {
+			fail(ob, "the push mark is malformed");
+			memset(mark, 0, sizeof(*mark));
+			goto out;
+		}
+	} else if (rc != SQLITE_DONE) {
+		sqlfail(ob, "cannot read the push mark");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
+outbox_track_mark(struct outbox *ob, struct outbox_mark *mark)
+{
+	if (ob == NULL || mark == NULL)
+		return -1;
+	ob->err[0] = '\0';
+	return read_mark(ob, mark);
+}
+
+int
+outbox_track_apply(struct outbox *ob, const struct outbox_status *sts,
+    size_t n, size_t *applied, struct outbox_mark *mark)
+{
+	/*
+	 * ?4 is the pushed status's rank; the CASE is track_rank() of the
+	 * stored one.  A DO UPDATE whose WHERE is false changes no row, so
+	 * sqlite3_changes() tells an applied push from an ignored one.
+	 */
+	static const char upsert[] =
+	    "INSERT INTO tracking (token, status, updated_at, pushed) "
+	    "VALUES (?1, ?2, ?3, 1) ON CONFLICT (token) DO UPDATE SET "
+	    "status = excluded.status, updated_at = excluded.updated_at, "
+	    "pushed = 1 WHERE tracking.pushed = 0 "
+	    "OR ?4 > " RANK_SQL " "
+	    "OR (?4 = " RANK_SQL " AND excluded.status <> tracking.status "
+	    "AND excluded.updated_at >= tracking.updated_at)";
+	static const char set_mark[] =
+	    "INSERT INTO tracking_mark (id, at, token) VALUES (1, ?1, ?2) "
+	    "ON CONFLICT (id) DO UPDATE SET at = excluded.at, "
+	    "token = excluded.token WHERE excluded.at > tracking_mark.at "
+	    "OR (excluded.at = tracking_mark.at "
+	    "AND excluded.token > tracking_mark.token)";
+	sqlite3_stmt *s = NULL, *m = NULL, *prune = NULL;
+	const struct outbox_status *hi = NULL;
+	int64_t now = (int64_t)clock_now();
+	size_t count = 0;
+	int ret = -1;
+
+	if (applied != NULL)
+		*applied = 0;
+	if (ob == NULL)
+		return -1;
+	ob->err[0] = '\0';
+	if (n > OUTBOX_TRACK_BATCH_MAX || (sts == NULL && n > 0))
+		return fail(ob, "at most %d statuses a batch",
+		    OUTBOX_TRACK_BATCH_MAX);
+	/* Checked whole before anything is written: all or nothing. */
+	for (size_t i = 0; i < n; i++) {
+		if (!token_canonical(sts[i].token))
+			return fail(ob, "status %zu: token is not a canonical "
+			    "tracking token", i);
+		if ((unsigned)sts[i].status >= OUTBOX_TRACK_COUNT)
+			return fail(ob, "status %zu: unknown status", i);
+		if (sts[i].updated_at < 0)
+			return fail(ob, "status %zu: updated_at is negative",
+			    i);
+		if (hi == NULL || mark_after(sts[i].updated_at, sts[i].token,
+		    hi->updated_at, hi->token))
+			hi = &sts[i];
+	}
+	if (db_begin(ob->db, ob->err, sizeof(ob->err)) != 0)
+		return -1;
+	if (db_prepare(ob->db, upsert, &s, ob->err, sizeof(ob->err)) != 0 ||
+	    db_prepare(ob->db, set_mark, &m, ob->err, sizeof(ob->err)) != 0 ||
+	    db_prepare(ob->db, "DELETE FROM tracking WHERE updated_at < ?",
+	    &prune, ob->err, sizeof(ob->err)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (sqlite3_reset(s) != SQLITE_OK ||
+		    db_bind_text(s, 1, sts[i].token) != SQLITE_OK ||
+		    db_bind_text(s, 2, outbox_track_name(sts[i].status)) !=
+		    SQLITE_OK ||
+		    db_bind_int64(s, 3, sts[i].updated_at) != SQLITE_OK ||
+		    db_bind_int64(s, 4, track_rank(sts[i].status)) !=
+		    SQLITE_OK || sqlite3_step(s) != SQLITE_DONE) {
+			sqlfail(ob, "cannot store a tracking status");
+			goto out;
+		}
+		count += (size_t)sqlite3_changes(ob->db);
+	}
+	if (hi != NULL && (db_bind_int64(m, 1, hi->updated_at) != SQLITE_OK ||
+	    db_bind_text(m, 2, hi->token) != SQLITE_OK ||
+	    sqlite3_step(m) != SQLITE_DONE)) {
+		sqlfail(ob, "cannot move the push mark");
+		goto out;
+	}
+	if (db_bind_int64(prune, 1, now - OUTBOX_TRACK_KEEP) != SQLITE_OK ||
+	    sqlite3_step(prune) != SQLITE_DONE) {
+		sqlfail(ob, "cannot prune tracking statuses");
+		goto out;
+	}
+	if (mark != NULL && read_mark(ob, mark) != 0)
+		goto out;
+	if (db_commit(ob->db, ob->err, sizeof(ob->err)) != 0)
+		goto out;
+	if (applied != NULL)
+		*applied = count;
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(m);
+	sqlite3_finalize(prune);
+	if (ret != 0) {
+		db_rollback(ob->db);
+		if (mark != NULL)
+			memset(mark, 0, sizeof(*mark));
+	}
+	return ret;
+}
+
+int
+outbox_track_get(struct outbox *ob, const char *token,
+    struct outbox_status *out)
+{
+	sqlite3_stmt *s = NULL;
+	char status[16];
+	int ret = -1, rc;
+
+	if (ob == NULL || out == NULL)
+		return -1;
+	ob->err[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (!token_canonical(token))
+		return 0;
+	if (db_prepare(ob->db, "SELECT status, updated_at FROM tracking "
+	    "WHERE token = ?", &s, ob->err, sizeof(ob->err)) != 0)
+		return -1;
+	if (db_bind_text(s, 1, token) != SQLITE_OK) {
+		sqlfail(ob, "cannot look up a tracking status");
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		ret = 0;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlfail(ob, "cannot look up a tracking status");
+		goto out;
+	}
+	if (db_column_text(s, 0, status, sizeof(status)) != 0 ||
+	    outbox_track_parse(status, &out->status) != 0) {
+		fail(ob, "a tracking row is malformed");
+		goto out;
+	}
+	memcpy(out->token, token, OUTBOX_TOKEN_LEN + 1);
+	out->updated_at = sqlite3_column_int64(s, 1);
+	ret = 1;
 out:
 	sqlite3_finalize(s);
 	return ret;

@@ -8,7 +8,9 @@
  * that a STOP and a later START from one phone are never swapped.  A
  * daemon stopping abandons the request in flight (progress callback).
  * The bearer token lives in one header string, wiped with the header
- * list.
+ * list.  After the pages, the status push (orders/push.h) borrows the
+ * same connection through push_io, so its requests are held to the same
+ * rules.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 
 #include "orders/outbox.h"
 #include "orders/pull.h"
+#include "orders/push.h"
 
 /* Base64 text of the largest blob: 4 characters per 3 bytes, padded. */
 #define PULL_B64_MAX (4 * ((OUTBOX_BLOB_MAX + 2) / 3))
@@ -29,6 +32,7 @@
 #define PULL_REQ_URL_MAX (PULL_URL_MAX + 64)
 #define PULL_AUTH_MAX (PULL_TOKEN_MAX + 32)
 #define PULL_BUF_FIRST 8192
+#define PULL_PUSH_WHY_MAX 384		/* the push's reason, then prefixed */
 #define PAD '='			/* base64 padding */
 
 struct pull_buf {
@@ -656,6 +660,51 @@ out:
 	return ret;
 }
 
+/* push_io's request on the round's connection. */
+static int
+push_request(void *arg, const char *path, const char *body,
+    const char **answer, size_t *len, char *errbuf, size_t errsz)
+{
+	struct conn *c = arg;
+
+	if (conn_request(c, path, body, errbuf, errsz) < 0)
+		return -1;
+	*answer = c->buf.p;
+	*len = c->buf.n;
+	return 0;
+}
+
+static int
+push_stop(void *arg)
+{
+	const struct conn *c = arg;
+
+	return c->pc->stop != NULL && c->pc->stop(c->pc->arg) ? 1 : 0;
+}
+
+/* The status push after the pages.  Returns 0 or -1. */
+static int
+push(struct conn *c, const struct inbox_config *ic, struct pull_stats *stats,
+    char *errbuf, size_t errsz)
+{
+	struct push_io io;
+	struct push_stats ps;
+	char why[PULL_PUSH_WHY_MAX];
+	int rc;
+
+	memset(&io, 0, sizeof(io));
+	io.request = push_request;
+	io.stop = push_stop;
+	io.arg = c;
+	why[0] = '\0';
+	rc = push_run(&io, ic->st, ic->centre_id, &ps, why, sizeof(why));
+	stats->pushed = ps.sent;
+	stats->push_applied = ps.applied;
+	if (rc != 0)
+		errbuf_set(errbuf, errsz, "status push: %s", why);
+	return rc;
+}
+
 int
 pull_run(const struct pull_config *pc, const struct inbox_config *ic,
     struct pull_stats *stats, char *errbuf, size_t errsz)
@@ -689,6 +738,9 @@ pull_run(const struct pull_config *pc, const struct inbox_config *ic,
 		if (pc->stop != NULL && pc->stop(pc->arg))
 			break;
 	}
+	if (!pc->no_push && !(pc->stop != NULL && pc->stop(pc->arg)) &&
+	    push(&c, ic, stats, errbuf, errsz) != 0)
+		goto out;
 	ret = 0;
 out:
 	conn_close(&c);

@@ -8,10 +8,14 @@
  * the rows in order, POST /outbox/ack with the ids settled (applied,
  * duplicate or quarantined), then the next page after the last id seen,
  * until a page comes back short (the outbox is read to its end) or
- * PULL_PAGES_MAX pages were read.  A crash between applying and
- * acknowledging loses nothing and duplicates nothing: the rows are still
- * at intake, the next round fetches them again, and the inbox sees their
- * keys as already applied (INBOX_DUPLICATE) and acknowledges them.
+ * PULL_PAGES_MAX pages were read; then, on the same connection, the
+ * status push of orders/push.h (GET /status/high, POST /status), so that
+ * the tracking page follows every change made since the last round, by
+ * `hrpost pull` and by the console daemon alike.  A crash between
+ * applying and acknowledging loses nothing and duplicates nothing: the
+ * rows are still at intake, the next round fetches them again, and the
+ * inbox sees their keys as already applied (INBOX_DUPLICATE) and
+ * acknowledges them.
  *
  * The intake node is untrusted: the connection allows http and https only,
  * follows no redirect, verifies the certificate and the host name for
@@ -25,6 +29,7 @@
 #ifndef HRPOST_PULL_H
 #define HRPOST_PULL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +71,11 @@ struct pull_config {
 	 */
 	int (*stop)(void *arg);
 	void *arg;		/* for on_row and stop */
+	/*
+	 * true: no status push after the round (a test of the pull alone
+	 * against a server that knows only /outbox).
+	 */
+	bool no_push;
 };
 
 struct pull_stats {
@@ -76,6 +86,8 @@ struct pull_stats {
 	int rejected;		/* quarantined, or unreadable rows */
 	int acked;		/* ids acknowledged */
 	int pages;		/* GET /outbox requests that answered */
+	int pushed;		/* statuses pushed (orders/push.h) */
+	int push_applied;	/* of which intake changed */
 };
 
 /*
@@ -113,12 +125,15 @@ int pull_parse(const char *body, size_t len, int limit, int64_t after,
 /*
  * One round, as above.  @stats (zeroed here) counts what was done, also on
  * failure.  Returns 0 when the outbox was read to its end or PULL_PAGES_MAX
- * pages were read and every settled row was acknowledged; -1 with the
+ * pages were read and every settled row was acknowledged, and the status
+ * push went through (push_run(), for @ic's store and centre); -1 with the
  * reason in @errbuf (intake unreachable, an HTTP error, a malformed
  * answer, a row that could not be applied: the round stops there, and
  * what was applied but not acknowledged comes back next round as a
- * duplicate).  The message names the URL, never the token, never
- * personal data.
+ * duplicate; a failed push starts "status push:", after a pull that
+ * went through: what it did not push goes next round).  The message
+ * names the URL, never the token, never personal data.  A round told to
+ * stop pushes nothing.
  */
 int pull_run(const struct pull_config *pc, const struct inbox_config *ic,
     struct pull_stats *stats, char *errbuf, size_t errsz) WUR;

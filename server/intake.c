@@ -15,8 +15,21 @@
  * order, the envelope and the page are wiped.
  *
  * intake.db is opened once, before the privilege drop, and its connection
- * is shared (under db_lock) by the committer, /outbox and /healthz; the
- * SMS gateway keeps its own connection (server/smsgw.h).
+ * is shared (under db_lock) by the committer, /outbox, /status and
+ * /healthz; the tracking page reads through a second connection of its
+ * own (under reader_lock), so a page never waits for a group commit's
+ * fsync; the SMS gateway keeps its own connection (server/smsgw.h).
+ *
+ * The tracking page answers from the tracking rows only (orders/outbox.h):
+ * a status and the centre's phone, never anything of the order.  Misses
+ * (a code that does not parse or that nobody has) are counted per client
+ * address in rl_track, [limits] track_per_minute; once an address is
+ * over, every /t/ request from it gets 429, found or not, so a prober
+ * cannot tell a hit from a miss by the answer while another address's
+ * valid code keeps working.  A code that does not parse gets "check the
+ * code", decided by its characters alone, and one that parses but is
+ * unknown a neutral "not known yet": both 404, and neither depends on
+ * which codes exist nearby.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -35,6 +48,8 @@
 #include "crypto/token.h"
 #include "orders/order.h"
 #include "orders/outbox.h"
+#include "orders/push.h"
+#include "printer/label.h"
 #include "printer/qr.h"
 #include "server/form.h"
 #include "server/http.h"
@@ -52,6 +67,10 @@
 #define RATE_SLOTS 16384
 #define TPL_FORM "form"
 #define TPL_DONE "done"
+#define TPL_TRACK "track"
+#define TRACK_ECHO_MAX 40		/* a mistyped code shown back */
+#define TRACK_KEY_MAX 48		/* "track.text.delivered" */
+#define STATUS_WHY_MAX 160
 
 /* Route tags: which limits the gate applies. */
 enum {
@@ -78,9 +97,13 @@ struct intake {
 	struct smsgw *sms;
 	struct ratelimit *rl_web;
 	struct ratelimit *rl_orders;
+	struct ratelimit *rl_track;	/* /t/ misses per address */
+	struct outbox *reader;		/* for the tracking page */
+	pthread_mutex_t reader_lock;
 	bool token_set;
 	uint8_t token_digest[SHA256_DIGEST_LENGTH];
-	struct http_route routes[8];
+	struct http_route routes[12];
+	size_t nroutes;
 	struct http_server *srv;
 
 	/* The committer: orders waiting for the next transaction. */
@@ -1030,6 +1053,75 @@ out:
 	return rc;
 }
 
+/* ---- /status: the console's pushes (orders/push.h) ----------------- */
+
+static int
+h_status_high(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct intake *in = app;
+	struct outbox_mark mark;
+	char answer[PUSH_ANSWER_MAX];
+	int rc, n, auth;
+
+	auth = authorise(in, req, resp);
+	if (auth != 0)
+		return auth < 0 ? -1 : 0;
+	pthread_mutex_lock(&in->db_lock);
+	rc = outbox_track_mark(in->ob, &mark);
+	if (rc != 0)
+		fprintf(stderr, "intake: status: %s\n", outbox_errmsg(in->ob));
+	pthread_mutex_unlock(&in->db_lock);
+	if (rc != 0)
+		return -1;
+	n = push_answer_encode(-1, &mark, answer, sizeof(answer));
+	if (n < 0)
+		return -1;
+	return http_response_copy(resp, 200, HTTP_CT_JSON, answer, (size_t)n);
+}
+
+static int
+h_status(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct intake *in = app;
+	struct outbox_status *sts = NULL;
+	struct outbox_mark mark;
+	char answer[PUSH_ANSWER_MAX], why[STATUS_WHY_MAX];
+	size_t n = 0, applied = 0;
+	int rc = -1, len, auth;
+
+	auth = authorise(in, req, resp);
+	if (auth != 0)
+		return auth < 0 ? -1 : 0;
+	if (strcmp(req->content_type, "application/json") != 0)
+		return http_response_error(resp, 415, "send application/json");
+	sts = calloc(PUSH_BATCH_MAX, sizeof(*sts));
+	if (sts == NULL)
+		return -1;
+	if (push_decode(req->body, req->body_len, sts, PUSH_BATCH_MAX, &n,
+	    why, sizeof(why)) != 0) {
+		rc = http_response_error(resp, 400, why);
+		goto out;
+	}
+	pthread_mutex_lock(&in->db_lock);
+	rc = outbox_track_apply(in->ob, sts, n, &applied, &mark);
+	if (rc != 0)
+		fprintf(stderr, "intake: status: %s\n", outbox_errmsg(in->ob));
+	pthread_mutex_unlock(&in->db_lock);
+	if (rc != 0) {
+		rc = -1;
+		goto out;
+	}
+	len = push_answer_encode((int64_t)applied, &mark, answer,
+	    sizeof(answer));
+	rc = len < 0 ? -1 : http_response_copy(resp, 200, HTTP_CT_JSON,
+	    answer, (size_t)len);
+out:
+	free(sts);
+	return rc;
+}
+
 /* ---- /sms --------------------------------------------------------- */
 
 static int
@@ -1104,6 +1196,173 @@ gate(const struct http_request *req, struct http_response *resp, void *app)
 	return 0;
 }
 
+/* ---- GET /t/<code>: the public tracking page ----------------------- */
+
+enum track_page {
+	TRACK_ASK = 0,		/* no code: a box to type one */
+	TRACK_FOUND,		/* the status */
+	TRACK_UNKNOWN,		/* a well-formed code nobody has (yet) */
+	TRACK_CHECK,		/* not a code: a typo */
+};
+
+/* Steps shown as a list, in order; returned and cancelled stand alone. */
+static const enum outbox_track track_steps[] = {
+	OUTBOX_TRACK_RECEIVED, OUTBOX_TRACK_PACKED, OUTBOX_TRACK_SHIPPED,
+	OUTBOX_TRACK_DELIVERED,
+};
+
+/* The text "track.<what>.<status>" of @lang, "" when missing. */
+static const char *
+track_text(const struct intake *in, const char *lang, const char *what,
+    enum outbox_track t)
+{
+	char key[TRACK_KEY_MAX];
+	const char *v = NULL;
+
+	if (str_printf(key, sizeof(key), "track.%s.%s", what,
+	    outbox_track_name(t)) >= 0)
+		v = template_text(in->ts, lang, key);
+	return v != NULL ? v : "";
+}
+
+/* A mistyped code worth showing back: short printable ASCII. */
+static bool
+echo_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n] != '\0'; n++)
+		if (n >= TRACK_ECHO_MAX || s[n] < 0x20 || s[n] > 0x7e)
+			return false;
+	return n > 0;
+}
+
+static int
+track_found_ctx(struct intake *in, struct template_ctx *ctx, const char *lang,
+    const struct outbox_status *st)
+{
+	char grouped[OUTBOX_TOKEN_LEN * 2];
+
+	if (label_code_group(st->token, grouped, sizeof(grouped)) != 0 ||
+	    template_set(ctx, "track_code", grouped) != 0 ||
+	    template_set(ctx, "status_name", track_text(in, lang, "status",
+	    st->status)) != 0 ||
+	    template_set(ctx, "status_text", track_text(in, lang, "text",
+	    st->status)) != 0)
+		return -1;
+	if (st->status > OUTBOX_TRACK_DELIVERED)
+		return 0;
+	if (template_set_bool(ctx, "has_steps", true) != 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_LEN(track_steps); i++) {
+		struct template_ctx *step = template_list_add(ctx, "steps");
+
+		if (step == NULL || template_set(step, "name", track_text(in,
+		    lang, "status", track_steps[i])) != 0 ||
+		    template_set_bool(step, "current",
+		    track_steps[i] == st->status) != 0 ||
+		    template_set_bool(step, "done",
+		    track_steps[i] < st->status) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Render the tracking page of @kind with @status into @resp.  @st is the
+ * status (TRACK_FOUND), @typed the code as typed (shown back in the box
+ * of a "check the code" page when echo_ok()).
+ */
+static int
+send_track(struct intake *in, struct http_response *resp, int status,
+    const char *lang, enum track_page kind, const struct outbox_status *st,
+    const char *typed)
+{
+	static const char *const kinds[] = {
+		[TRACK_ASK] = "ask", [TRACK_FOUND] = "found",
+		[TRACK_UNKNOWN] = "unknown", [TRACK_CHECK] = "check",
+	};
+	struct template_ctx *ctx = template_ctx_new();
+	char *page = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (ctx == NULL)
+		goto out;
+	if (template_set(ctx, "lang", lang) != 0 ||
+	    template_set_bool(ctx, kinds[kind], true) != 0 ||
+	    lang_items(in, ctx, lang, lang) != 0 ||
+	    (in->cfg.centre_phone[0] != '\0' &&
+	    template_set(ctx, "phone", in->cfg.centre_phone) != 0))
+		goto out;
+	if (kind != TRACK_FOUND && template_set_bool(ctx, "ask_box",
+	    true) != 0)
+		goto out;
+	if (kind == TRACK_CHECK && echo_ok(typed) &&
+	    template_set(ctx, "typed", typed) != 0)
+		goto out;
+	if (kind == TRACK_FOUND && track_found_ctx(in, ctx, lang, st) != 0)
+		goto out;
+	if (template_render(in->ts, TPL_TRACK, lang, ctx, &page, &len) != 0 ||
+	    len > INTAKE_PAGE_MAX)
+		goto out;
+	rc = http_response_take(resp, status, HTTP_CT_HTML, page, len);
+	page = NULL;
+out:
+	free(page);
+	template_ctx_free(ctx);
+	return rc;
+}
+
+static int
+h_track(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct intake *in = app;
+	struct outbox_status found;
+	char canon[TOKEN_BUF(TOKEN_TRACK_DIGITS)];
+	const char *lang = page_lang(in, req, NULL);
+	const char *code;
+	size_t klen = strlen(req->client);
+	unsigned retry = 0;
+	enum token_status ts;
+	int rc;
+
+	/* The prefix route: the path is "/t/" and the code as typed. */
+	code = strncmp(req->path, "/t/", 3) == 0 ? req->path + 3 : "";
+	if (code[0] == '\0') {
+		/* The box of the page sends ?code=. */
+		code = form_get(req->query, "code");
+		if (code == NULL || code[0] == '\0')
+			return send_track(in, resp, 200, lang, TRACK_ASK, NULL,
+			    NULL);
+	}
+	/* Over the limit: everything from this address, found or not. */
+	if (!ratelimit_check(in->rl_track, req->client, klen, &retry))
+		return too_many(resp, retry) < 0 ? -1 : 0;
+	ts = token_parse(code, TOKEN_TRACK_DIGITS, canon, sizeof(canon));
+	if (ts == TOKEN_OK) {
+		pthread_mutex_lock(&in->reader_lock);
+		rc = outbox_track_get(in->reader, canon, &found);
+		if (rc < 0)
+			fprintf(stderr, "intake: tracking: %s\n",
+			    outbox_errmsg(in->reader));
+		pthread_mutex_unlock(&in->reader_lock);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			return send_track(in, resp, 200, lang, TRACK_FOUND,
+			    &found, NULL);
+	}
+	/* A miss counts; the one that empties the bucket still gets 404. */
+	if (!ratelimit_allow(in->rl_track, req->client, klen, &retry))
+		return too_many(resp, retry) < 0 ? -1 : 0;
+	return send_track(in, resp, 404, lang, ts == TOKEN_OK ?
+	    TRACK_UNKNOWN : TRACK_CHECK, NULL, code);
+}
+
 /* ---- life --------------------------------------------------------- */
 
 static char *
@@ -1140,9 +1399,15 @@ make_routes(struct intake *in)
 		{ "GET", "/outbox", 0, TAG_FREE, 0, h_outbox },
 		{ "POST", "/outbox/ack", 0, TAG_FREE, INTAKE_ACK_BODY_MAX,
 		    h_ack },
+		{ "GET", "/status/high", 0, TAG_FREE, 0, h_status_high },
+		{ "POST", "/status", 0, TAG_FREE, PUSH_BODY_MAX, h_status },
+		/* web_per_minute, and the stricter miss limit inside. */
+		{ "GET", "/t/", HTTP_ROUTE_PREFIX, TAG_WEB, 0, h_track },
 	};
 
+	_Static_assert(sizeof(r) <= sizeof(in->routes), "route table");
 	memcpy(in->routes, r, sizeof(r));
+	in->nroutes = ARRAY_LEN(r);
 }
 
 struct intake *
@@ -1159,6 +1424,7 @@ intake_open(const struct config *cfg, const char *listen, char *errbuf,
 	}
 	in->cfg = *cfg;
 	if (pthread_mutex_init(&in->db_lock, NULL) != 0 ||
+	    pthread_mutex_init(&in->reader_lock, NULL) != 0 ||
 	    pthread_mutex_init(&in->q_lock, NULL) != 0 ||
 	    pthread_cond_init(&in->q_wake, NULL) != 0 ||
 	    pthread_cond_init(&in->q_done, NULL) != 0) {
@@ -1182,9 +1448,10 @@ intake_open(const struct config *cfg, const char *listen, char *errbuf,
 	if (in->ts == NULL)
 		goto fail;
 	if (!template_has(in->ts, TPL_FORM) || !template_has(in->ts,
-	    TPL_DONE)) {
-		errbuf_set(errbuf, errsz, "%s/html: %s.html and %s.html are "
-		    "needed", cfg->templates, TPL_FORM, TPL_DONE);
+	    TPL_DONE) || !template_has(in->ts, TPL_TRACK)) {
+		errbuf_set(errbuf, errsz, "%s/html: %s.html, %s.html and "
+		    "%s.html are needed", cfg->templates, TPL_FORM, TPL_DONE,
+		    TPL_TRACK);
 		goto fail;
 	}
 	in->style = read_style(cfg->templates, &in->style_len, errbuf, errsz);
@@ -1193,6 +1460,9 @@ intake_open(const struct config *cfg, const char *listen, char *errbuf,
 	in->ob = outbox_open(cfg->intake_db, errbuf, errsz);
 	if (in->ob == NULL)
 		goto fail;
+	in->reader = outbox_open(cfg->intake_db, errbuf, errsz);
+	if (in->reader == NULL)
+		goto fail;
 	in->sms = smsgw_open(&in->cfg, in->cat, errbuf, errsz);
 	if (in->sms == NULL)
 		goto fail;
@@ -1200,7 +1470,10 @@ intake_open(const struct config *cfg, const char *listen, char *errbuf,
 	    RATE_SLOTS, NULL);
 	in->rl_orders = ratelimit_new((unsigned)cfg->orders_per_hour, 3600,
 	    RATE_SLOTS, NULL);
-	if (in->rl_web == NULL || in->rl_orders == NULL) {
+	in->rl_track = ratelimit_new((unsigned)cfg->track_per_minute, 60,
+	    RATE_SLOTS, NULL);
+	if (in->rl_web == NULL || in->rl_orders == NULL ||
+	    in->rl_track == NULL) {
 		errbuf_set(errbuf, errsz, "cannot make the rate limiters");
 		goto fail;
 	}
@@ -1215,7 +1488,7 @@ intake_open(const struct config *cfg, const char *listen, char *errbuf,
 	hc.listen = listen != NULL ? listen : cfg->intake_listen;
 	hc.threads = (unsigned)cfg->intake_threads;
 	hc.routes = in->routes;
-	hc.nroutes = 7;
+	hc.nroutes = in->nroutes;
 	hc.gate = gate;
 	hc.app = in;
 	hc.quiet = getenv("HRPOST_QUIET") != NULL;
@@ -1268,13 +1541,16 @@ intake_close(struct intake *in)
 	}
 	smsgw_close(in->sms);
 	outbox_close(in->ob);
+	outbox_close(in->reader);
 	ratelimit_free(in->rl_web);
 	ratelimit_free(in->rl_orders);
+	ratelimit_free(in->rl_track);
 	template_free(in->ts);
 	catalogue_free(in->cat);
 	free(in->style);
 	if (in->locks_made) {
 		pthread_mutex_destroy(&in->db_lock);
+		pthread_mutex_destroy(&in->reader_lock);
 		pthread_mutex_destroy(&in->q_lock);
 		pthread_cond_destroy(&in->q_wake);
 		pthread_cond_destroy(&in->q_done);

@@ -1,6 +1,7 @@
 /*
  * The public intake daemon (`hrpost intake`): the order form, the sealed
- * outbox the console pulls, Kannel's /sms (server/smsgw.h) and /healthz.
+ * outbox the console pulls, the public tracking page and the statuses the
+ * console pushes for it, Kannel's /sms (server/smsgw.h) and /healthz.
  * It holds the centre's PUBLIC key only: it seals, it can never open.
  *
  * Routes:
@@ -15,9 +16,35 @@
  *   GET  /healthz     200 "ok\n" when intake.db answers, else 503
  *   GET  /outbox      the console's pull, see below
  *   POST /outbox/ack  the console's acknowledgement, see below
+ *   GET  /status/high, POST /status
+ *                     the console's status push (orders/push.h: the wire
+ *                     format; the same bearer token as /outbox)
+ *   GET  /t/<code>    the public tracking page, see below
  * Rate limits: [limits] web_per_minute per client address on every route
- * but /healthz and /outbox*, and orders_per_hour per address on POST
- * /order; over either: 429, a plain page and Retry-After.
+ * but /healthz, /outbox*, /status* and /sms, and orders_per_hour per
+ * address on POST /order; over either: 429, a plain page and Retry-After.
+ *
+ * The tracking page, GET /t/<code> (or /t/?code=<code>, what its box
+ * sends; /t/ alone shows the box): <code> as a person types it (any case,
+ * dashes and spaces ignored, I/L read as 1 and O as 0: token_parse()).
+ *   200  the parcel's status (received, packed, shipped, delivered,
+ *        returned or cancelled) with a short explanation, the steps, and
+ *        how to reach the centre ([centre] phone; unset: reply by SMS or
+ *        write through the form).  Nothing of the order: no name,
+ *        address, phone or contents (intake has none of it in clear).
+ *   404  "check the code": the code does not parse (a wrong length or
+ *        character, a wrong check character: a typo), decided by its
+ *        characters alone, with a box to type it again;
+ *   404  "we do not know this code yet": a well-formed code without a
+ *        status (orders sent by SMS or phone appear once the console has
+ *        pulled and pushed).
+ *   429  [limits] track_per_minute misses (either 404) from one address
+ *        per minute: then every /t/ request from that address, found or
+ *        not, until the bucket refills; other addresses are not touched.
+ * Language: ?lang=, else Accept-Language, else [hrpost] lang.  Every page
+ * is under INTAKE_PAGE_MAX, sets no cookie, and carries the layer's
+ * default headers (Content-Security-Policy, Cache-Control: no-store,
+ * Referrer-Policy: no-referrer...).
  *
  * Form fields (a stable interface partner sites may post to):
  *   pseudonym, line (repeated: address lines 2 to 5), poste_restante
@@ -43,10 +70,11 @@
  *
  * Wire format of the console's pull (JSON bodies, UTF-8):
  *
- *   Both need "Authorization: Bearer <[intake] token>".  No header, or not
- *   "Bearer <token>": 401 with "WWW-Authenticate: Bearer".  A wrong
- *   token, or [intake] token unset (the outbox is closed): 403.  The
- *   compare is constant-time over SHA-256 digests of both tokens.
+ *   Both (and /status*) need "Authorization: Bearer <[intake] token>".
+ *   No header, or not "Bearer <token>": 401 with "WWW-Authenticate:
+ *   Bearer".  A wrong token, or [intake] token unset (the outbox is
+ *   closed): 403.  The compare is constant-time over SHA-256 digests of
+ *   both tokens.
  *
  *   GET /outbox?after=ID&limit=N
  *     after: rows with id > ID (integer >= 0, default 0);

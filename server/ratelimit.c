@@ -105,9 +105,13 @@ refill(const struct ratelimit *rl, struct slot *s, time_t now)
 	s->last = now;
 }
 
-bool
-ratelimit_allow(struct ratelimit *rl, const void *key, size_t keylen,
-    unsigned *retry_after)
+/*
+ * The bucket of @key, refilled; take a token from it when @take.  true
+ * when it held one.
+ */
+static bool
+bucket(struct ratelimit *rl, const void *key, size_t keylen,
+    unsigned *retry_after, bool take)
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
@@ -151,7 +155,8 @@ ratelimit_allow(struct ratelimit *rl, const void *key, size_t keylen,
 	s->touched = ++rl->tick;
 	ok = s->tokens >= (int64_t)rl->period;
 	if (ok) {
-		s->tokens -= (int64_t)rl->period;
+		if (take)
+			s->tokens -= (int64_t)rl->period;
 	} else if (retry_after != NULL) {
 		int64_t need = (int64_t)rl->period - s->tokens;
 		int64_t secs = (need + rl->limit - 1) / rl->limit;
@@ -161,6 +166,20 @@ ratelimit_allow(struct ratelimit *rl, const void *key, size_t keylen,
 	pthread_mutex_unlock(&rl->lock);
 	OPENSSL_cleanse(md, sizeof(md));
 	return ok;
+}
+
+bool
+ratelimit_allow(struct ratelimit *rl, const void *key, size_t keylen,
+    unsigned *retry_after)
+{
+	return bucket(rl, key, keylen, retry_after, true);
+}
+
+bool
+ratelimit_check(struct ratelimit *rl, const void *key, size_t keylen,
+    unsigned *retry_after)
+{
+	return bucket(rl, key, keylen, retry_after, false);
 }
 
 size_t

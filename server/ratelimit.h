@@ -53,6 +53,15 @@ void ratelimit_free(struct ratelimit *rl);
 bool ratelimit_allow(struct ratelimit *rl, const void *key, size_t keylen,
     unsigned *retry_after);
 
+/*
+ * The same without taking: true when @key's bucket holds a token now,
+ * false (with *retry_after as above) when a ratelimit_allow() would deny.
+ * For a limit that counts only some events (the tracking page counts
+ * misses) but refuses every request once it is reached.
+ */
+bool ratelimit_check(struct ratelimit *rl, const void *key, size_t keylen,
+    unsigned *retry_after);
+
 /* Buckets in use (for tests: never more than the table's size). */
 size_t ratelimit_used(struct ratelimit *rl);
 

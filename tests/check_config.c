@@ -285,6 +285,12 @@ START_TEST(refuse_bad_service_keys)
 
 	bad("[limits]\nsms_per_hour = 0\n", 2, "[limits] sms_per_hour",
 	    "whole number from 1 to 100000", NULL);
+	ck_assert_int_eq(cfg.track_per_minute, 10);
+	bad("[limits]\ntrack_per_minute = 0\n", 2,
+	    "[limits] track_per_minute", "whole number from 1 to 100000",
+	    NULL);
+	good("[limits]\ntrack_per_minute = 3\n");
+	ck_assert_int_eq(cfg.track_per_minute, 3);
 	bad("[console]\npull_interval = 86401\n", 2,
 	    "[console] pull_interval", "whole number from 1 to 86400", NULL);
 	/* 170 characters: fits a config line, not the sender field. */

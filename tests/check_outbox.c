@@ -129,7 +129,7 @@ START_TEST(test_open)
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s,
 	    NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(s, 0), 2);
+	ck_assert_int_eq(sqlite3_column_int(s, 0), 3);
 	sqlite3_finalize(s);
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 7", NULL,
 	    NULL, NULL), SQLITE_OK);

@@ -401,6 +401,7 @@ run_canned(const char *response, size_t len, struct canned *cn,
 	memset(&pc, 0, sizeof(pc));
 	pc.url = url;
 	pc.token = TOKEN;
+	pc.no_push = true;	/* one canned answer: the pull alone */
 	rc = pull_run(&pc, &ic, stats, errbuf, sizeof(errbuf));
 	canned_stop(cn);
 	return rc;

@@ -4,7 +4,8 @@
  * refill (20 an hour: one every 180 s, not a second sooner), keys
  * independent, the table bounded however many keys come (a forgotten key
  * starts full), a clock going back, bad arguments, $HRPOST_NOW through
- * clock_now(), and threads sharing one bucket without losing a token.
+ * clock_now(), threads sharing one bucket without losing a token, and
+ * ratelimit_check() looking without taking.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,6 +59,36 @@ START_TEST(test_bucket)
 	fake -= 3600;
 	ck_assert(!allow(rl, "127.0.0.1", &retry));
 	ck_assert_uint_ge(retry, 1);
+	ratelimit_free(rl);
+}
+END_TEST
+
+START_TEST(test_check)
+{
+	struct ratelimit *rl;
+	unsigned retry = 0;
+
+	fake = 2000000;
+	rl = ratelimit_new(2, 60, 64, fake_now);
+	ck_assert_ptr_nonnull(rl);
+	/* Looking takes nothing, however often. */
+	for (int i = 0; i < 10; i++)
+		ck_assert(ratelimit_check(rl, "10.0.0.1", 8, &retry));
+	ck_assert_uint_eq(retry, 0);
+	ck_assert(allow(rl, "10.0.0.1", NULL));
+	ck_assert(ratelimit_check(rl, "10.0.0.1", 8, NULL));
+	ck_assert(allow(rl, "10.0.0.1", NULL));
+	/* Empty: a look says so, with the wait, and still takes nothing. */
+	ck_assert(!ratelimit_check(rl, "10.0.0.1", 8, &retry));
+	ck_assert_uint_eq(retry, 30);
+	ck_assert(!allow(rl, "10.0.0.1", NULL));
+	ck_assert(ratelimit_check(rl, "10.0.0.2", 8, NULL));
+	fake += 30;
+	ck_assert(ratelimit_check(rl, "10.0.0.1", 8, &retry));
+	ck_assert(allow(rl, "10.0.0.1", NULL));
+	ck_assert(!ratelimit_check(rl, "10.0.0.1", 8, NULL));
+	ck_assert(!ratelimit_check(NULL, "10.0.0.1", 8, NULL));
+	ck_assert(!ratelimit_check(rl, NULL, 8, NULL));
 	ratelimit_free(rl);
 }
 END_TEST
@@ -200,6 +231,7 @@ ratelimit_suite(void)
 	TCase *tc = tcase_create("ratelimit");
 
 	tcase_add_test(tc, test_bucket);
+	tcase_add_test(tc, test_check);
 	tcase_add_test(tc, test_slow_refill);
 	tcase_add_test(tc, test_bounded);
 	tcase_add_test(tc, test_arguments);

@@ -30,7 +30,7 @@
 #include "tests/integration/kannel.h"
 
 #define ADMIN_PASSWORD "hrpost-test-admin"
-#define SENDSMS_PASSWORD "hrpost-test-sendsms"
+#define SENDSMS_PASSWORD KANNEL_SENDSMS_PASSWORD
 #define STATUS_MAX (64 * 1024)
 #define LINE_MAX_ 8192
 #define POLL_MS 50
@@ -409,7 +409,7 @@ write_conf(struct kannel *k, const char *sms_url, const char *secret)
 	    "access-log = \"%s/smsbox-access.log\"\n"
 	    "\n"
 	    "group = sendsms-user\n"
-	    "username = hrpost\n"
+	    "username = " KANNEL_SENDSMS_USER "\n"
 	    "password = " SENDSMS_PASSWORD "\n"
 	    "max-messages = 3\n"
 	    "concatenation = true\n"
@@ -1126,4 +1126,109 @@ out:
 	free(msg);
 	free(data);
 	return ret;
+}
+
+/* --- a phone that listens (sendsms) -------------------------------------- */
+
+#define SENDSMS_MARK "send-SMS request added"
+
+int
+kannel_sendsms_count(const struct kannel *k)
+{
+	char path[KANNEL_PATH_MAX + 64], line[LINE_MAX_];
+	FILE *f;
+	int n = 0;
+
+	if (path_in(k, "smsbox-access.log", path, sizeof(path)) < 0)
+		return -1;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, SENDSMS_MARK) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+int
+kannel_listen(const struct kannel *k, struct kannel_listener *l)
+{
+	char port[16];
+	const char *argv[] = {
+		KANNEL_FAKESMSC, "-H", "127.0.0.1", "-r", port, "-m", "0",
+		"-v", "0", "0 0 text unused", NULL,
+	};
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	if (str_printf(port, sizeof(port), "%u", k->smsc_port) < 0)
+		return -1;
+	l->pid = spawn(argv, NULL, &l->fd);
+	if (l->pid < 0) {
+		l->pid = 0;
+		l->fd = -1;
+		complain("cannot start the listening fakesmsc");
+		return -1;
+	}
+	return 0;
+}
+
+/* Read what the listener printed for up to POLL_MS into @mt. */
+static void
+listen_read(struct kannel_listener *l, struct kannel_mt *mt)
+{
+	struct pollfd pfd = { l->fd, POLLIN, 0 };
+	ssize_t r;
+	char *nl;
+
+	if (l->fd < 0) {
+		sleep_ms(POLL_MS);
+		return;
+	}
+	if (poll(&pfd, 1, POLL_MS) <= 0)
+		return;
+	r = read(l->fd, l->buf + l->used, sizeof(l->buf) - 1 - l->used);
+	if (r <= 0) {
+		close(l->fd);
+		l->fd = -1;
+		return;
+	}
+	l->used += (size_t)r;
+	l->buf[l->used] = '\0';
+	for (;;) {
+		nl = strchr(l->buf, '\n');
+		if (nl == NULL)
+			break;
+		*nl = '\0';
+		if (mt != NULL)
+			(void)got_line(l->buf, mt);
+		l->used -= (size_t)(nl + 1 - l->buf);
+		memmove(l->buf, nl + 1, l->used + 1);
+	}
+	if (l->used == sizeof(l->buf) - 1)
+		l->used = 0;	/* a runaway line: dropped */
+}
+
+int
+kannel_listen_wait(struct kannel_listener *l, size_t n, int timeout_ms,
+    struct kannel_mt *mt)
+{
+	long end = now_ms() + timeout_ms;
+
+	while (mt->n < n) {
+		if (now_ms() > end || (l->fd < 0 && l->pid == 0))
+			return -1;
+		listen_read(l, mt);
+	}
+	return 0;
+}
+
+void
+kannel_listen_stop(struct kannel_listener *l, struct kannel_mt *mt)
+{
+	if (l->pid > 0 && stop_pid(&l->pid, 5000) != 0)
+		complain("listening fakesmsc did not stop on SIGTERM: killed");
+	while (l->fd >= 0)
+		listen_read(l, mt);
 }

@@ -127,4 +127,49 @@ int kannel_sms(struct kannel *k, const struct kannel_mo *mo,
 /* The number of /sms calls smsbox has logged so far (-1: no log). */
 int kannel_requests(const struct kannel *k);
 
+/*
+ * Sending through smsbox's sendsms (http://127.0.0.1:<sendsms_port>
+ * /cgi-bin/sendsms) as the sendsms-user kannel_start() configures.
+ */
+#define KANNEL_SENDSMS_USER "hrpost"
+#define KANNEL_SENDSMS_PASSWORD "hrpost-test-sendsms"
+
+/*
+ * The number of sendsms requests smsbox has accepted so far ("send-SMS
+ * request added" lines of its access log; -1: no log).  What hrpost sent
+ * through sendsms is counted here, not guessed from what arrived.
+ */
+int kannel_sendsms_count(const struct kannel *k);
+
+/*
+ * A phone that only listens: a fakesmsc connected to the fake SMSC that
+ * sends nothing (-m 0) and collects what Kannel delivers to the phone
+ * network (SMS sent through sendsms; Kannel queues them while no phone
+ * is connected and delivers them when one is).  The fake SMSC takes one
+ * phone at a time: stop the listener before kannel_sms().
+ */
+struct kannel_listener {
+	pid_t pid;		/* 0 when not running */
+	int fd;			/* its stderr */
+	char buf[8192];
+	size_t used;
+};
+
+/* Start listening.  Returns 0, or -1 with the reason on stderr. */
+int kannel_listen(const struct kannel *k, struct kannel_listener *l);
+
+/*
+ * Read what reached the phone into @mt (appended; mt->n counts) until
+ * it holds at least @n messages or @timeout_ms passed.  Returns 0 when
+ * it holds @n, -1 on timeout (with what arrived in @mt).
+ */
+int kannel_listen_wait(struct kannel_listener *l, size_t n, int timeout_ms,
+    struct kannel_mt *mt);
+
+/*
+ * Stop the listener, reading what it printed until it exited into @mt
+ * (may be NULL).  Does nothing for a listener not running.
+ */
+void kannel_listen_stop(struct kannel_listener *l, struct kannel_mt *mt);
+
 #endif
