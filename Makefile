@@ -53,25 +53,26 @@ LIB_SRCS = \
 	printer/qr.c printer/label.c printer/zpl.c printer/slip.c \
 	printer/cups.c \
 	server/http.c server/form.c server/template.c server/ratelimit.c \
-	server/privdrop.c server/intake.c server/smsgw.c server/console.c
+	server/privdrop.c server/intake.c server/smsgw.c server/console.c \
+	server/session.c orders/staff.c
 CLI_SRCS = main.c cli/common.c cli/init.c cli/order.c cli/queue.c \
 	cli/audit.c cli/keygen.c cli/intake.c cli/console.c cli/pull.c \
 	cli/catalogue.c cli/stock.c cli/fulfil.c cli/label.c cli/track.c \
-	cli/callbacks.c cli/report.c
+	cli/callbacks.c cli/report.c cli/staff.c
 
 # Unit suites: tests/check_<name>.c, one binary each.
 UNIT_TESTS = util config seal key password token pseudonym address phone \
 	catalogue order store audit outbox qr form template ratelimit sms \
 	smsgw inbox stock packing label zpl tracking recipient pull push \
-	followup report sendsms
+	followup report sendsms session staff
 # Integration suites: run the real binary (and later real servers).
 INTEG_TESTS = cli intake kannel pull fulfil cups track tracking_page \
-	followup report
+	followup report staff
 # Shared by the integration suites: starting daemons, Kannel, cupsd.
 INTEG_SUPPORT = tests/integration/daemon.c tests/integration/kannel.c \
 	tests/integration/cupsd.c
 FUZZ_TARGETS = address phone order config catalogue token form template \
-	sms addrfmt laposte inbox pull label rules status
+	sms addrfmt laposte inbox pull label rules status cookie
 BENCHES = crypto_store intake labels report
 
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)

@@ -40,6 +40,7 @@ static const struct subcommand {
 	{ "callbacks", cli_callbacks, "call-backs due today and overdue" },
 	{ "callback", cli_callback, "record the outcome of a call-back" },
 	{ "report", cli_report, "volume reports without personal data" },
+	{ "staff", cli_staff, "add, change or disable staff logins" },
 };
 
 static void

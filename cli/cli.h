@@ -126,5 +126,6 @@ int cli_returned(struct cli *c, int argc, char **argv);
 int cli_callbacks(struct cli *c, int argc, char **argv);
 int cli_callback(struct cli *c, int argc, char **argv);
 int cli_report(struct cli *c, int argc, char **argv);
+int cli_staff(struct cli *c, int argc, char **argv);
 
 #endif

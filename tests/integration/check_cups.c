@@ -29,16 +29,11 @@
  */
 #include <ctype.h>
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -88,73 +83,27 @@ result_free(void)
 	memset(&r, 0, sizeof(r));
 }
 
-static void
-drain(int fd, char *buf, size_t *n, bool *open_)
-{
-	ssize_t k = read(fd, buf + *n, OUT_MAX - 1 - *n);
-
-	if (k > 0)
-		*n += (size_t)k;
-	else if (k == 0 || errno != EINTR)
-		*open_ = false;
-	buf[*n] = '\0';
-}
-
 /*
- * Run @argv (NULL-terminated) with CUPS_SERVER set, stdin /dev/null;
- * capture stdout and stderr into r.
+ * Run @argv (NULL-terminated; a tool is found in $PATH) with CUPS_SERVER
+ * set, stdin /dev/null, no controlling terminal; capture stdout and
+ * stderr into r (daemon_spawn(), daemon_collect()).
  */
 static int
 run_argv(const char *const *argv)
 {
-	int po[2], pe[2], st;
-	size_t no = 0, ne = 0;
-	bool oo = true, eo = true;
-	pid_t pid;
+	const char *env[] = { cd.env[0] != '\0' ? cd.env : NULL, NULL };
+	struct daemon_child c;
 
 	result_free();
 	r.out = malloc(OUT_MAX);
 	r.err = malloc(OUT_MAX);
 	ck_assert(r.out != NULL && r.err != NULL);
 	r.out[0] = r.err[0] = '\0';
-	ck_assert_int_eq(pipe(po), 0);
-	ck_assert_int_eq(pipe(pe), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		setsid();
-		dup2(devnull, 0);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		unsetenv("HRPOST_DIR");
-		unsetenv("HRPOST_PASSPHRASE");
-		if (cd.env[0] != '\0')
-			putenv(cd.env);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	while (oo || eo) {
-		struct pollfd pfd[2] = { { oo ? po[0] : -1, POLLIN, 0 },
-		    { eo ? pe[0] : -1, POLLIN, 0 } };
-
-		if (poll(pfd, 2, 120000) <= 0)
-			break;
-		if (pfd[0].revents != 0)
-			drain(po[0], r.out, &no, &oo);
-		if (pfd[1].revents != 0)
-			drain(pe[0], r.err, &ne, &eo);
-	}
-	close(po[0]);
-	close(pe[0]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	r.out_len = no;
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	ck_assert_msg(daemon_spawn(&c, argv, env) == 0, "could not run %s",
+	    argv[0]);
+	r.status = daemon_collect(&c, r.out, OUT_MAX, &r.out_len, r.err,
+	    OUT_MAX);
+	ck_assert_int_ne(r.status, -1);
 	return r.status;
 }
 

@@ -21,16 +21,14 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,77 +65,18 @@ static struct result r;
 
 /* ==== running hrpost =================================================== */
 
-static void
-drain(int fd, char *buf, size_t *n, int *open_fds, struct pollfd *pfd)
-{
-	ssize_t k = read(fd, buf + *n, OUT_MAX - 1 - *n);
-
-	if (k > 0) {
-		*n += (size_t)k;
-	} else {
-		pfd->fd = -1;
-		(*open_fds)--;
-	}
-	buf[*n] = '\0';
-}
-
-/* hrpost -d dir ARGS... at time @now, stdin /dev/null. */
+/* hrpost -d dir ARGS... at time @now, stdin /dev/null (daemon_cli()). */
 static int
 run_argv(const char *now, const char *const *args)
 {
-	const char *argv[40];
-	size_t argc = 0, no = 0, ne = 0;
-	int po[2], pe[2], st, open_fds = 2;
-	pid_t pid;
+	char clock[64];
+	const char *env[] = { clock, NULL };
 
-	argv[argc++] = daemon_bin();
-	argv[argc++] = "-d";
-	argv[argc++] = dir;
-	for (size_t i = 0; args[i] != NULL && argc < ARRAY_LEN(argv) - 1; i++)
-		argv[argc++] = args[i];
-	argv[argc] = NULL;
-	ck_assert_int_eq(pipe(po), 0);
-	ck_assert_int_eq(pipe(pe), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		setsid();
-		dup2(devnull, 0);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		unsetenv("HRPOST_DIR");
-		unsetenv("HRPOST_PASSPHRASE");
-		unsetenv("http_proxy");
-		unsetenv("HTTP_PROXY");
-		unsetenv("https_proxy");
-		unsetenv("HTTPS_PROXY");
-		unsetenv("ALL_PROXY");
-		unsetenv("all_proxy");
-		setenv("HRPOST_NOW", now, 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	struct pollfd pfd[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
-	while (open_fds > 0) {
-		if (poll(pfd, 2, 120000) <= 0)
-			break;
-		if (pfd[0].fd >= 0 && pfd[0].revents != 0)
-			drain(po[0], r.out, &no, &open_fds, &pfd[0]);
-		if (pfd[1].fd >= 0 && pfd[1].revents != 0)
-			drain(pe[0], r.err, &ne, &open_fds, &pfd[1]);
-	}
-	r.out[no] = '\0';
-	r.err[ne] = '\0';
-	close(po[0]);
-	close(pe[0]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	ck_assert_int_ge(str_printf(clock, sizeof(clock), "HRPOST_NOW=%s",
+	    now), 0);
+	r.status = daemon_cli(dir, args, env, r.out, sizeof(r.out), r.err,
+	    sizeof(r.err));
+	ck_assert_msg(r.status != -1, "could not run %s", daemon_bin());
 	return r.status;
 }
 

@@ -20,21 +20,17 @@
  * $HRPOST_BIN names the binary (the Makefile sets it).
  */
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,88 +70,31 @@ static struct result r;
 
 /* ---- running hrpost ---- */
 
-static void
-drain(int fd, char *buf, size_t *n)
-{
-	ssize_t k = read(fd, buf + *n, OUT_MAX - 1 - *n);
-
-	if (k > 0)
-		*n += (size_t)k;
-	buf[*n] = '\0';
-}
-
-/* Start hrpost -d dir ARGS... with stdout/stderr into pipes. */
+/*
+ * Start hrpost -d dir ARGS... with stdout/stderr into pipes (@po, @pe),
+ * stdin /dev/null, no controlling terminal (daemon_cli_spawn()).
+ */
 static pid_t
 spawn(const char *const *args, int *po, int *pe)
 {
-	const char *argv[32];
-	size_t argc = 0;
-	int o[2], e[2];
-	pid_t pid;
+	struct daemon_child c;
 
-	argv[argc++] = daemon_bin();
-	argv[argc++] = "-d";
-	argv[argc++] = dir;
-	for (size_t i = 0; args[i] != NULL && argc < ARRAY_LEN(argv) - 1; i++)
-		argv[argc++] = args[i];
-	argv[argc] = NULL;
-	ck_assert_int_eq(pipe(o), 0);
-	ck_assert_int_eq(pipe(e), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		setsid();
-		dup2(devnull, 0);
-		dup2(o[1], 1);
-		dup2(e[1], 2);
-		close(o[0]);
-		close(e[0]);
-		unsetenv("HRPOST_DIR");
-		unsetenv("HRPOST_PASSPHRASE");
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(o[1]);
-	close(e[1]);
-	*po = o[0];
-	*pe = e[0];
-	return pid;
+	ck_assert_msg(daemon_cli_spawn(&c, dir, args, NULL) == 0,
+	    "could not run %s", daemon_bin());
+	*po = c.out;
+	*pe = c.err;
+	return c.pid;
 }
 
 /* Collect what @pid writes and its exit status into r. */
 static int
 finish(pid_t pid, int po, int pe)
 {
-	struct pollfd pfd[2] = { { po, POLLIN, 0 }, { pe, POLLIN, 0 } };
-	size_t no = 0, ne = 0;
-	int open_fds = 2, st;
+	struct daemon_child c = { pid, po, pe };
 
-	r.out[0] = r.err[0] = '\0';
-	while (open_fds > 0) {
-		if (poll(pfd, 2, 60000) <= 0)
-			break;
-		for (int i = 0; i < 2; i++) {
-			size_t before;
-
-			if (pfd[i].fd < 0 || pfd[i].revents == 0)
-				continue;
-			before = i == 0 ? no : ne;
-			if (i == 0)
-				drain(po, r.out, &no);
-			else
-				drain(pe, r.err, &ne);
-			if ((i == 0 ? no : ne) == before) {
-				pfd[i].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	close(po);
-	close(pe);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.status = daemon_collect(&c, r.out, sizeof(r.out), NULL, r.err,
+	    sizeof(r.err));
+	ck_assert_int_ne(r.status, -1);
 	return r.status;
 }
 

@@ -19,19 +19,14 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -75,95 +70,22 @@ static char dir[4096];
 static struct result r;
 static const char *now_env = "HRPOST_NOW=" SHIP_TIME;
 
-static void
-drain(int fd, char *buf, size_t *n, int *open_fds, struct pollfd *pfd)
-{
-	ssize_t k = read(fd, buf + *n, OUT_MAX - 1 - *n);
-
-	if (k > 0) {
-		*n += (size_t)k;
-	} else {
-		pfd->fd = -1;
-		(*open_fds)--;
-	}
-	buf[*n] = '\0';
-}
-
-/* hrpost -d dir ARGS... (NULL-terminated), stdin /dev/null, HRPOST_NOW. */
+/*
+ * hrpost -d dir ARGS... (NULL-terminated), stdin /dev/null, HRPOST_NOW
+ * from now_env (daemon_cli()).
+ */
 static int
-run_v(const char *first, va_list ap)
+run_argv(const char *const *args)
 {
-	const char *argv[64];
-	size_t argc = 0, no = 0, ne = 0;
-	int po[2], pe[2], st, open_fds = 2;
-	pid_t pid;
+	const char *env[] = { now_env, NULL };
 
-	argv[argc++] = daemon_bin();
-	argv[argc++] = "-d";
-	argv[argc++] = dir;
-	for (const char *a = first; a != NULL; a = va_arg(ap, const char *))
-		if (argc < ARRAY_LEN(argv) - 1)
-			argv[argc++] = a;
-	argv[argc] = NULL;
-	ck_assert_int_eq(pipe(po), 0);
-	ck_assert_int_eq(pipe(pe), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		setsid();
-		dup2(devnull, 0);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		unsetenv("HRPOST_DIR");
-		unsetenv("HRPOST_PASSPHRASE");
-		/* A proxy from the environment would not reach loopback. */
-		unsetenv("http_proxy");
-		unsetenv("HTTP_PROXY");
-		unsetenv("https_proxy");
-		unsetenv("HTTPS_PROXY");
-		unsetenv("ALL_PROXY");
-		unsetenv("all_proxy");
-		putenv((char *)now_env);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	struct pollfd pfd[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
-	while (open_fds > 0) {
-		if (poll(pfd, 2, 120000) <= 0)
-			break;
-		if (pfd[0].fd >= 0 && pfd[0].revents != 0)
-			drain(po[0], r.out, &no, &open_fds, &pfd[0]);
-		if (pfd[1].fd >= 0 && pfd[1].revents != 0)
-			drain(pe[0], r.err, &ne, &open_fds, &pfd[1]);
-	}
-	r.out[no] = '\0';
-	r.err[ne] = '\0';
-	close(po[0]);
-	close(pe[0]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.status = daemon_cli(dir, args, env, r.out, sizeof(r.out), r.err,
+	    sizeof(r.err));
+	ck_assert_msg(r.status != -1, "could not run %s", daemon_bin());
 	return r.status;
 }
 
-static int
-run_args(const char *first, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, first);
-	rc = run_v(first, ap);
-	va_end(ap);
-	return rc;
-}
-
-#define run(...) run_args(__VA_ARGS__, (const char *)NULL)
+#define run(...) run_argv((const char *const[]){ __VA_ARGS__, NULL })
 
 /* ---- the La Poste stand-in ---- */
 

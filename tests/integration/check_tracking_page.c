@@ -20,14 +20,10 @@
  * $HRPOST_BIN names the binary (the Makefile sets it).
  */
 #include <check.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,78 +77,13 @@ static struct result r;
 
 /* ---- running hrpost ---- */
 
-static void
-drain(int fd, char *buf, size_t *n)
-{
-	ssize_t k = read(fd, buf + *n, OUT_MAX - 1 - *n);
-
-	if (k > 0)
-		*n += (size_t)k;
-	buf[*n] = '\0';
-}
-
+/* hrpost -d dir ARGS..., stdin /dev/null (daemon_cli()). */
 static int
 run_argv(const char *const *args)
 {
-	const char *argv[40];
-	struct pollfd pfd[2];
-	size_t argc = 0, no = 0, ne = 0;
-	int o[2], e[2], open_fds = 2, st;
-	pid_t pid;
-
-	argv[argc++] = daemon_bin();
-	argv[argc++] = "-d";
-	argv[argc++] = dir;
-	for (size_t i = 0; args[i] != NULL && argc < ARRAY_LEN(argv) - 1; i++)
-		argv[argc++] = args[i];
-	argv[argc] = NULL;
-	ck_assert_int_eq(pipe(o), 0);
-	ck_assert_int_eq(pipe(e), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		setsid();
-		dup2(devnull, 0);
-		dup2(o[1], 1);
-		dup2(e[1], 2);
-		close(o[0]);
-		close(e[0]);
-		unsetenv("HRPOST_DIR");
-		unsetenv("HRPOST_PASSPHRASE");
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(o[1]);
-	close(e[1]);
-	pfd[0].fd = o[0];
-	pfd[0].events = POLLIN;
-	pfd[1].fd = e[0];
-	pfd[1].events = POLLIN;
-	r.out[0] = r.err[0] = '\0';
-	while (open_fds > 0) {
-		if (poll(pfd, 2, 60000) <= 0)
-			break;
-		for (int i = 0; i < 2; i++) {
-			size_t before = i == 0 ? no : ne;
-
-			if (pfd[i].fd < 0 || pfd[i].revents == 0)
-				continue;
-			if (i == 0)
-				drain(o[0], r.out, &no);
-			else
-				drain(e[0], r.err, &ne);
-			if ((i == 0 ? no : ne) == before) {
-				pfd[i].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	close(o[0]);
-	close(e[0]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.status = daemon_cli(dir, args, NULL, r.out, sizeof(r.out), r.err,
+	    sizeof(r.err));
+	ck_assert_msg(r.status != -1, "could not run %s", daemon_bin());
 	return r.status;
 }
 

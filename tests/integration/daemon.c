@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #define ARGS_MAX 48
 #define CONF_MAX (256 * 1024)
 #define POLL_MS 50
+#define SPILL_MAX 4096		/* output read past a full buffer */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -637,4 +639,189 @@ daemon_reply_free(struct daemon_reply *rp)
 	free(rp->body);
 	free(rp->headers);
 	memset(rp, 0, sizeof(*rp));
+}
+
+/* ---- a command run to its end, output captured ---- */
+
+/* Removed from a child's environment before @env is added. */
+static const char *const scrubbed[] = {
+	"HRPOST_DIR", "HRPOST_PASSPHRASE",
+	/* A proxy from the environment would not reach loopback. */
+	"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+	"ALL_PROXY", "all_proxy",
+};
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+	*fd = -1;
+}
+
+int
+daemon_spawn(struct daemon_child *c, const char *const *argv,
+    const char *const *env)
+{
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	pid_t pid;
+
+	c->pid = 0;
+	c->out = -1;
+	c->err = -1;
+	if (pipe(po) != 0)
+		return -1;
+	if (pipe(pe) != 0) {
+		close_fd(&po[0]);
+		close_fd(&po[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close_fd(&po[0]);
+		close_fd(&po[1]);
+		close_fd(&pe[0]);
+		close_fd(&pe[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+
+		if (in < 0)
+			_exit(126);
+		(void)setsid();
+		(void)dup2(in, 0);
+		(void)dup2(po[1], 1);
+		(void)dup2(pe[1], 2);
+		(void)close(po[0]);
+		(void)close(pe[0]);
+		for (size_t i = 0; i < ARRAY_LEN(scrubbed); i++)
+			(void)unsetenv(scrubbed[i]);
+		for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+			(void)putenv((char *)env[i]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close_fd(&po[1]);
+	close_fd(&pe[1]);
+	c->pid = pid;
+	c->out = po[0];
+	c->err = pe[0];
+	return 0;
+}
+
+int
+daemon_cli_spawn(struct daemon_child *c, const char *dir,
+    const char *const *args, const char *const *env)
+{
+	const char *argv[DAEMON_CLI_ARGS_MAX + 4];
+	size_t n = 0;
+
+	c->pid = 0;
+	c->out = -1;
+	c->err = -1;
+	argv[n++] = daemon_bin();
+	if (dir != NULL) {
+		argv[n++] = "-d";
+		argv[n++] = dir;
+	}
+	for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
+		if (i >= DAEMON_CLI_ARGS_MAX)
+			return -1;
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	return daemon_spawn(c, argv, env);
+}
+
+/*
+ * Read what @fd has into @buf (@bufsz bytes, *n used), past a full buffer
+ * into a scratch one that is dropped.  false at end of file or on an error.
+ */
+static bool
+drain(int fd, char *buf, size_t bufsz, size_t *n)
+{
+	char spill[SPILL_MAX];
+	char *dst = spill;
+	size_t room = sizeof(spill);
+	ssize_t k;
+
+	if (bufsz > 0 && *n < bufsz - 1) {
+		dst = buf + *n;
+		room = bufsz - 1 - *n;
+	}
+	k = read(fd, dst, room);
+	if (k < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (k == 0)
+		return false;
+	if (dst != spill)
+		*n += (size_t)k;
+	return true;
+}
+
+int
+daemon_collect(struct daemon_child *c, char *out, size_t outsz,
+    size_t *outlen, char *err, size_t errsz)
+{
+	struct pollfd pfd[2] = {
+		{ c->out, POLLIN, 0 }, { c->err, POLLIN, 0 },
+	};
+	char *buf[2] = { out, err };
+	size_t size[2] = { outsz, errsz }, used[2] = { 0, 0 };
+	int open_fds = (c->out >= 0) + (c->err >= 0), st = 0, rc = -1;
+
+	while (open_fds > 0) {
+		int k = poll(pfd, 2, DAEMON_SILENCE_MS);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;		/* silent too long, or poll failed */
+		for (size_t i = 0; i < 2; i++) {
+			if (pfd[i].fd < 0 || pfd[i].revents == 0)
+				continue;
+			if (!drain(pfd[i].fd, buf[i], size[i], &used[i])) {
+				pfd[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	for (size_t i = 0; i < 2; i++)
+		if (size[i] > 0)
+			buf[i][used[i]] = '\0';
+	if (outlen != NULL)
+		*outlen = used[0];
+	close_fd(&c->out);
+	close_fd(&c->err);
+	while (c->pid > 0) {
+		pid_t w = waitpid(c->pid, &st, 0);
+
+		if (w == c->pid) {
+			rc = WIFEXITED(st) ? WEXITSTATUS(st) :
+			    128 + WTERMSIG(st);
+			break;
+		}
+		if (w < 0 && errno != EINTR)
+			break;
+	}
+	c->pid = 0;
+	return rc;
+}
+
+int
+daemon_cli(const char *dir, const char *const *args,
+    const char *const *env, char *out, size_t outsz, char *err,
+    size_t errsz)
+{
+	struct daemon_child c;
+
+	if (daemon_cli_spawn(&c, dir, args, env) != 0) {
+		if (outsz > 0)
+			out[0] = '\0';
+		if (errsz > 0)
+			err[0] = '\0';
+		return -1;
+	}
+	return daemon_collect(&c, out, outsz, NULL, err, errsz);
 }

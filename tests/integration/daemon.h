@@ -7,6 +7,10 @@
  * stopping it with SIGTERM and reaping it, and HTTP requests through
  * libcurl that return status, headers and body.
  *
+ * It also runs a command to its end with its stdout and stderr captured
+ * (daemon_cli() for `hrpost [-d DIR] ARGS...`, daemon_spawn() and
+ * daemon_collect() for any program, or to act on it while it runs).
+ *
  * $HRPOST_BIN names the binary (the Makefile sets it; default
  * build/hrpost).  Every function returns an error instead of aborting, so
  * a suite can ck_assert on it and still clean up.
@@ -18,10 +22,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/util.h"
+
 #define DAEMON_PATH_MAX 4096
 #define DAEMON_REPLY_MAX (4 * 1024 * 1024)	/* body or headers */
 #define DAEMON_START_TIMEOUT_MS 15000
 #define DAEMON_STOP_TIMEOUT_MS 15000
+#define DAEMON_CLI_ARGS_MAX 60		/* arguments after `hrpost -d DIR` */
+#define DAEMON_SILENCE_MS 120000	/* daemon_collect(): give up reading
+					   after this long without output */
 
 /* The hrpost binary: $HRPOST_BIN or "build/hrpost". */
 const char *daemon_bin(void);
@@ -126,5 +135,61 @@ int daemon_reply_header(const struct daemon_reply *rp, const char *name,
 
 /* Free what @rp holds and zero it.  NULL is fine. */
 void daemon_reply_free(struct daemon_reply *rp);
+
+/* A command started by daemon_spawn(), until daemon_collect(). */
+struct daemon_child {
+	pid_t pid;		/* 0 when not running */
+	int out;		/* read end of its stdout pipe, -1: none */
+	int err;		/* read end of its stderr pipe, -1: none */
+};
+
+/*
+ * Start @argv (NULL-terminated; argv[0] is found as execvp() does: a name
+ * without '/' is looked up in $PATH) in a new session (setsid: no
+ * controlling terminal), stdin /dev/null, stdout and stderr into pipes.
+ * Its environment is ours without HRPOST_DIR, HRPOST_PASSPHRASE and the
+ * proxy variables (http_proxy, https_proxy, all_proxy, in both cases),
+ * plus @env: NULL-terminated "NAME=VALUE" strings (may be NULL) that
+ * replace a variable of the same name.  A program that cannot be executed
+ * exits 127.  Returns 0 with @c filled in (the caller must call
+ * daemon_collect() on it), or -1 when a pipe or the fork failed (nothing
+ * left open or running, c->pid 0).
+ */
+int daemon_spawn(struct daemon_child *c, const char *const *argv,
+    const char *const *env) WUR;
+
+/*
+ * daemon_spawn() of `daemon_bin() -d @dir @args...` (no -d when @dir is
+ * NULL; @args NULL-terminated, at most DAEMON_CLI_ARGS_MAX of them, may be
+ * NULL).  Returns 0, or -1 (also when there are too many arguments).
+ */
+int daemon_cli_spawn(struct daemon_child *c, const char *dir,
+    const char *const *args, const char *const *env) WUR;
+
+/*
+ * Read @c's stdout into @out (@outsz bytes) and its stderr into @err
+ * (@errsz bytes) until the child closes both, then reap it.  Each buffer
+ * keeps at most size - 1 bytes and is always NUL-terminated (a size of 0
+ * keeps nothing, @out or @err may then be NULL); what does not fit is read
+ * and dropped, so the child never blocks on a full pipe.  *outlen (may be
+ * NULL) gets the number of stdout bytes kept (stdout may hold NULs).
+ * When neither pipe has anything for DAEMON_SILENCE_MS, reading stops and
+ * the pipes are closed (a child that writes again then gets SIGPIPE); the
+ * child is still waited for.  Closes the pipes and sets c->pid to 0 on
+ * every path.  Returns the exit status, 128 + the signal number when a
+ * signal killed it, or -1 when it could not be reaped (or c->pid was 0).
+ */
+int daemon_collect(struct daemon_child *c, char *out, size_t outsz,
+    size_t *outlen, char *err, size_t errsz) WUR;
+
+/*
+ * Run `hrpost -d @dir @args...` to its end: daemon_cli_spawn() then
+ * daemon_collect() (see both).  Returns the exit status, 128 + signal, or
+ * -1 on a setup failure (too many arguments, pipe, fork, wait), with @out
+ * and @err then empty.
+ */
+int daemon_cli(const char *dir, const char *const *args,
+    const char *const *env, char *out, size_t outsz, char *err,
+    size_t errsz) WUR;
 
 #endif
