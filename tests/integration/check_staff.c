@@ -12,19 +12,16 @@
  */
 #include <check.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
 
 #include "base/util.h"
+#include "tests/integration/daemon.h"
 #include "tests/testutil.h"
 
 #define OUT_MAX (1 << 16)
@@ -44,102 +41,23 @@ static char dir[4200];
 static char pwfile[4300];
 static struct result r;
 
-static const char *
-bin(void)
-{
-	const char *b = getenv("HRPOST_BIN");
-
-	return b != NULL ? b : "build/hrpost";
-}
-
-static void
-drain(int fd, char *buf, size_t *n)
-{
-	ssize_t k = read(fd, buf + *n, OUT_MAX - 1 - *n);
-
-	if (k > 0)
-		*n += (size_t)k;
-	buf[*n] = '\0';
-}
-
 /*
- * Run hrpost -d dir with the NULL-terminated arguments and @env
- * ("NAME=VALUE" or NULL) added; stdin /dev/null, no controlling terminal.
+ * Run hrpost -d dir with the NULL-terminated arguments @args and @env
+ * ("NAME=VALUE" or NULL) added; stdin /dev/null, no controlling terminal,
+ * no password variable from our own environment (daemon_cli()).
  */
 static int
-run_env(const char *env, ...)
+run_argv(const char *env, const char *const *args)
 {
-	const char *argv[32];
-	int po[2], pe[2], st, open_fds = 2;
-	size_t no = 0, ne = 0, argc = 0;
-	const char *a;
-	va_list ap;
-	pid_t pid;
+	const char *envv[] = { env, NULL };
 
-	argv[argc++] = bin();
-	argv[argc++] = "-d";
-	argv[argc++] = dir;
-	va_start(ap, env);
-	for (;;) {
-		a = va_arg(ap, const char *);
-		if (a == NULL || argc >= ARRAY_LEN(argv) - 1)
-			break;
-		argv[argc++] = a;
-	}
-	va_end(ap);
-	argv[argc] = NULL;
-
-	ck_assert_int_eq(pipe(po), 0);
-	ck_assert_int_eq(pipe(pe), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		setsid();
-		dup2(devnull, 0);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		unsetenv("HRPOST_DIR");
-		unsetenv("HRPOST_PASSPHRASE");
-		unsetenv("HRPOST_STAFF_PASSWORD");
-		if (env != NULL)
-			putenv((char *)env);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	struct pollfd pfd[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
-	while (open_fds > 0) {
-		if (poll(pfd, 2, 60000) <= 0)
-			break;
-		for (int i = 0; i < 2; i++) {
-			size_t before = i == 0 ? no : ne;
-
-			if (pfd[i].fd < 0 || pfd[i].revents == 0)
-				continue;
-			if (i == 0)
-				drain(po[0], r.out, &no);
-			else
-				drain(pe[0], r.err, &ne);
-			if ((i == 0 ? no : ne) == before) {
-				pfd[i].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	r.out[no] = '\0';
-	r.err[ne] = '\0';
-	close(po[0]);
-	close(pe[0]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.status = daemon_cli(dir, args, env != NULL ? envv : NULL, r.out,
+	    sizeof(r.out), r.err, sizeof(r.err));
+	ck_assert_msg(r.status != -1, "could not run %s", daemon_bin());
 	return r.status;
 }
 
+#define run_env(env, ...) run_argv((env), (const char *const[]){ __VA_ARGS__ })
 #define run(...) run_env(NULL, __VA_ARGS__, (const char *)NULL)
 #define run_with(env, ...) run_env(env, __VA_ARGS__, (const char *)NULL)
 

@@ -645,7 +645,7 @@ daemon_reply_free(struct daemon_reply *rp)
 
 /* Removed from a child's environment before @env is added. */
 static const char *const scrubbed[] = {
-	"HRPOST_DIR", "HRPOST_PASSPHRASE",
+	"HRPOST_DIR", "HRPOST_PASSPHRASE", "HRPOST_STAFF_PASSWORD",
 	/* A proxy from the environment would not reach loopback. */
 	"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
 	"ALL_PROXY", "all_proxy",
