@@ -506,6 +506,29 @@ check_note(const struct order_input *in, struct order *out,
 		add_field_error(el, &fe);
 }
 
+/*
+ * An address that passes every field rule can still be one no parcel can
+ * carry: too long once laid out per AFNOR, a character no label can
+ * print, a postcode that contradicts its commune.  Tell the person now,
+ * next to the field, rather than the coordinator at print time.  Runs only
+ * when the address fields are valid on their own.
+ */
+static void
+check_label(const struct order *o, struct errlist *el)
+{
+	struct address_label lab;
+	struct field_error e;
+
+	if (has_error(el, "pseudonym") || has_error(el, "line") ||
+	    has_error(el, "postcode") || has_error(el, "commune"))
+		return;
+	memset(&e, 0, sizeof(e));
+	if (address_label_from_order(o, &lab, &e) != 0)
+		add_error(el, e.field[0] != '\0' ? e.field : "line", "%s",
+		    e.msg);
+	address_label_clear(&lab);
+}
+
 size_t
 order_from_input(const struct order_input *in, const struct catalogue *cat,
     const char *default_lang, struct order *out, struct field_error *errs,
@@ -529,6 +552,7 @@ order_from_input(const struct order_input *in, const struct catalogue *cat,
 	check_packs(in, cat, out, &el);
 	check_for_people(in, out, &el);
 	check_note(in, out, &el);
+	check_label(out, &el);
 	if ((int)in->channel < (int)ORDER_CHANNEL_PHONE ||
 	    (int)in->channel > (int)ORDER_CHANNEL_SMS)
 		add_error(&el, "channel", "is not a known channel");

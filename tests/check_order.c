@@ -345,12 +345,24 @@ START_TEST(postcode_commune)
 	in.postcode = "20777";
 	one_error(&in, "postcode", "Corsica", "20777");
 	in.postcode = "97133";
+	in.commune = "Saint-Barthélemy";
 	valid(&in, &o);
 	ck_assert_str_eq(o.dept, "977");
 	in.postcode = "\t20100 ";
+	in.commune = "Sartène";
 	valid(&in, &o);
 	ck_assert_str_eq(o.postcode, "20100");
 	ck_assert_str_eq(o.dept, "2A");
+	/*
+	 * A postcode that contradicts its commune is refused at order time,
+	 * next to the postcode, not at print time.
+	 */
+	in.postcode = "75001";
+	in.commune = "Millau";
+	one_error(&in, "postcode", "does not match the commune", "75001");
+	in.postcode = "13001";
+	in.commune = "Paris";
+	one_error(&in, "postcode", "does not match", "13001");
 
 	base_input(&in);
 	in.commune = NULL;
