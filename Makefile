@@ -67,7 +67,7 @@ UNIT_TESTS = util config seal key password token pseudonym address phone \
 	followup report sendsms session staff
 # Integration suites: run the real binary (and later real servers).
 INTEG_TESTS = cli intake kannel pull fulfil cups track tracking_page \
-	followup report staff
+	followup report staff console_web
 # Shared by the integration suites: starting daemons, Kannel, cupsd.
 INTEG_SUPPORT = tests/integration/daemon.c tests/integration/kannel.c \
 	tests/integration/cupsd.c

@@ -30,18 +30,46 @@
 #include <sqlite3.h>
 
 #include "base/clock.h"
+#include "crypto/token.h"
 #include "orders/db.h"
 #include "orders/followup.h"
 #include "orders/inbox.h"
 #include "orders/pull.h"
+#include "orders/order.h"
 #include "orders/sendsms.h"
+#include "orders/staff.h"
 #include "orders/store.h"
 #include "server/console.h"
+#include "server/form.h"
 #include "server/http.h"
+#include "server/ratelimit.h"
+#include "server/session.h"
+#include "server/template.h"
+#include "shipping/catalogue.h"
+#include "shipping/stock.h"
 #include "shipping/tracking.h"
 
 #define CONSOLE_ACTOR "console"
 #define CONSOLE_TRACK_WAIT_MAX 10	/* longest wait on a 429, seconds */
+
+/* Staff pages. */
+#define CONSOLE_TPL_DIR "html/console"	/* under the templates directory */
+#define CONSOLE_CSS_FILE "html/console/console.css"
+#define CONSOLE_CSS_MAX (64 * 1024)
+#define CONSOLE_TPL_LOGIN "login"
+#define CONSOLE_TPL_TODAY "today"
+#define CONSOLE_TPL_QUEUE "queue"
+#define CONSOLE_TPL_ORDER "order"
+#define CONSOLE_TPL_PAGE "page"
+#define CONSOLE_ORDER_PREFIX "/order/"
+#define CONSOLE_FORM_BODY_MAX 4096	/* login and logout forms */
+#define CONSOLE_LOGIN_PER_MINUTE 20	/* POST /login per address */
+#define CONSOLE_CALLS_SHOWN 5		/* call-backs listed on today */
+#define CONSOLE_FLAGGED_SHOWN 20	/* flagged orders listed on today */
+#define CONSOLE_QUEUE_SHOWN 200		/* rows on one queue page */
+#define CONSOLE_REF_INPUT_MAX 128	/* a reference as typed in a URL */
+#define CONSOLE_STATUS_OPEN (-3)	/* received, accepted or packed */
+#define CONSOLE_TIME_BUF 20		/* "YYYY-MM-DD HH:MM" */
 
 struct console {
 	struct config cfg;
@@ -71,6 +99,13 @@ struct console {
 	bool sms_on;
 	bool tasker_started;
 	pthread_t tasker;
+
+	/* The staff pages. */
+	struct template_set *ts;	/* templates/html/console */
+	char *css;			/* console.css */
+	size_t css_len;
+	struct session_store *sessions;
+	struct ratelimit *login_rl;	/* POST /login per address */
 };
 
 /* ---- HTTP ---- */
@@ -98,8 +133,869 @@ healthz(const struct http_request *req, struct http_response *resp,
 	return http_response_text(resp, 200, "ok\n");
 }
 
+/* ---- staff pages ---- */
+
+/*
+ * What a signed-in request carries: the session (a copy), the account as
+ * centre.db has it now (its role and state win over the session's), the
+ * id the browser sent, the page's language.
+ */
+struct staff_req {
+	struct session s;
+	struct staff_account acct;
+	char id[SESSION_ID_BUF];
+	const char *lang;
+};
+
+/* The console speaks French and English; French is the fallback. */
+static const char *const console_langs[] = { "fr", "en" };
+
+static const char *
+lang_known(const char *l)
+{
+	for (size_t i = 0; l != NULL && i < ARRAY_LEN(console_langs); i++)
+		if (strcmp(l, console_langs[i]) == 0)
+			return console_langs[i];
+	return NULL;
+}
+
+/* ?lang= (or a form's lang), else Accept-Language, else French. */
+static const char *
+page_lang(const struct console *con, const struct http_request *req,
+    const char *asked)
+{
+	const char *l = lang_known(asked);
+
+	if (l == NULL)
+		l = lang_known(form_get(req->query, "lang"));
+	if (l == NULL)
+		l = lang_known(template_lang_pick(con->ts, NULL,
+		    http_header(req, "Accept-Language"), "fr"));
+	return l != NULL ? l : "fr";
+}
+
+static const char *
+text(const struct console *con, const char *lang, const char *key)
+{
+	const char *t = template_text(con->ts, lang, key);
+
+	return t != NULL ? t : "";
+}
+
+/* A 303 to @to, with a Set-Cookie line when @cookie is not NULL. */
+static int
+see_other(struct http_response *resp, const char *to, const char *cookie)
+{
+	if (http_response_error(resp, 303, NULL) != 0 ||
+	    http_response_header(resp, "Location", to) != 0)
+		return -1;
+	if (cookie != NULL &&
+	    http_response_header(resp, "Set-Cookie", cookie) != 0)
+		return -1;
+	return 0;
+}
+
+/* Back to the login page; @clear also drops the browser's cookie. */
+static int
+to_login(struct http_response *resp, const char *lang, bool clear)
+{
+	char to[32], cookie[SESSION_COOKIE_MAX];
+	int n;
+
+	n = str_printf(to, sizeof(to), "/login?lang=%s", lang);
+	if (n < 0)
+		return -1;
+	if (!clear)
+		return see_other(resp, to, NULL);
+	if (session_cookie_clear(cookie, sizeof(cookie), false) != 0)
+		return -1;
+	return see_other(resp, to, cookie);
+}
+
+/*
+ * The session of the request's cookie, re-checked against centre.db: an
+ * account gone, disabled or moved to another centre loses every session.
+ * Returns 0 (signed in, @sr filled), 1 (@resp holds the way back to
+ * /login) or -1 (internal failure).
+ */
+static int
+signed_in(struct console *con, const struct http_request *req,
+    struct http_response *resp, struct staff_req *sr)
+{
+	const char *cookie = http_header(req, "Cookie");
+	enum staff_status ss;
+	char err[256];
+
+	memset(sr, 0, sizeof(*sr));
+	sr->lang = page_lang(con, req, NULL);
+	if (cookie == NULL || session_cookie_id(cookie, sr->id) != 0 ||
+	    session_lookup(con->sessions, sr->id, &sr->s) != 0)
+		return to_login(resp, sr->lang, cookie != NULL) == 0 ? 1 : -1;
+	if (pthread_mutex_lock(&con->db_lock) != 0)
+		return -1;
+	ss = staff_get(con->http_st, sr->s.staff_id, &sr->acct, err,
+	    sizeof(err));
+	(void)pthread_mutex_unlock(&con->db_lock);
+	if (ss == STAFF_ERR_DB)
+		return -1;
+	if (ss != STAFF_OK || sr->acct.disabled ||
+	    sr->acct.centre_id != con->centre_id ||
+	    sr->s.centre_id != con->centre_id) {
+		(void)session_destroy_staff(con->sessions, sr->s.staff_id);
+		return to_login(resp, sr->lang, true) == 0 ? 1 : -1;
+	}
+	return 0;
+}
+
+/* true when the POST body holds the session's CSRF token in `csrf`. */
+static bool
+csrf_ok(const struct http_request *req, const struct staff_req *sr)
+{
+	struct form *f = NULL;
+	bool ok;
+
+	if (strcmp(req->content_type, "application/x-www-form-urlencoded") !=
+	    0 || form_parse(req->body, req->body_len, &f, NULL) != FORM_OK)
+		return false;
+	ok = session_csrf_check(&sr->s, form_get(f, "csrf"));
+	form_free(f);
+	return ok;
+}
+
+static int
+set_langs(const struct console *con, struct template_ctx *ctx,
+    const char *lang)
+{
+	for (size_t i = 0; i < ARRAY_LEN(console_langs); i++) {
+		struct template_ctx *it = template_list_add(ctx, "langs");
+
+		if (it == NULL ||
+		    template_set(it, "code", console_langs[i]) != 0 ||
+		    template_set(it, "name", text(con, console_langs[i],
+		    "lang.name")) != 0 ||
+		    template_set_bool(it, "current",
+		    strcmp(lang, console_langs[i]) == 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A context with what every page shows; NULL on failure. */
+static struct template_ctx *
+page_ctx(const struct console *con, const struct staff_req *sr,
+    const char *title_key, const char *nav)
+{
+	struct template_ctx *ctx = template_ctx_new();
+	char key[48];
+
+	if (ctx == NULL)
+		return NULL;
+	if (template_set(ctx, "lang", sr->lang) != 0 ||
+	    template_set(ctx, "title", text(con, sr->lang, title_key)) != 0 ||
+	    set_langs(con, ctx, sr->lang) != 0)
+		goto fail;
+	if (sr->acct.id == 0)
+		return ctx;
+	if (str_printf(key, sizeof(key), "console.role.%s",
+	    store_role_name(sr->acct.role)) < 0 ||
+	    template_set(ctx, "login", sr->acct.login) != 0 ||
+	    template_set(ctx, "role", text(con, sr->lang, key)) != 0 ||
+	    template_set(ctx, "csrf", sr->s.csrf) != 0 ||
+	    template_set_bool(ctx, "can_queue", staff_can(sr->acct.role,
+	    STAFF_VIEW_QUEUE)) != 0 ||
+	    (nav != NULL && template_set_bool(ctx, nav, true) != 0))
+		goto fail;
+	return ctx;
+fail:
+	template_ctx_free(ctx);
+	return NULL;
+}
+
+/*
+ * Render @tpl into @resp with @status.  @personal: the page holds
+ * personal data, so our copy is wiped.
+ */
+static int
+render(const struct console *con, struct http_response *resp, int status,
+    const char *tpl, const char *lang, const struct template_ctx *ctx,
+    bool personal)
+{
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (template_render(con->ts, tpl, lang, ctx, &out, &len) != 0)
+		return -1;
+	if (!personal)
+		return http_response_take(resp, status, HTTP_CT_HTML, out,
+		    len);
+	rc = http_response_copy(resp, status, HTTP_CT_HTML, out, len);
+	str_wipe_free(out);
+	return rc;
+}
+
+/* A signed-in page saying "not allowed" (403) or "not found" (404). */
+static int
+message_page(const struct console *con, struct http_response *resp,
+    const struct staff_req *sr, int status)
+{
+	const char *what = status == 403 ? "forbidden" : "notfound";
+	struct template_ctx *ctx;
+	char tk[48], xk[48];
+	int rc = -1;
+
+	if (str_printf(tk, sizeof(tk), "console.%s.title", what) < 0 ||
+	    str_printf(xk, sizeof(xk), "console.%s.text", what) < 0)
+		return -1;
+	ctx = page_ctx(con, sr, tk, NULL);
+	if (ctx == NULL)
+		return -1;
+	if (template_set(ctx, "heading", text(con, sr->lang, tk)) == 0 &&
+	    template_set(ctx, "text", text(con, sr->lang, xk)) == 0)
+		rc = render(con, resp, status, CONSOLE_TPL_PAGE, sr->lang, ctx,
+		    false);
+	template_ctx_free(ctx);
+	return rc;
+}
+
+static int
+css_get(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct console *con = app;
+
+	(void)req;
+	return http_response_copy(resp, 200, HTTP_CT_CSS, con->css,
+	    con->css_len);
+}
+
+static int
+login_page(const struct console *con, struct http_response *resp,
+    const char *lang, bool denied)
+{
+	struct staff_req none;
+	struct template_ctx *ctx;
+	int rc = -1;
+
+	memset(&none, 0, sizeof(none));
+	none.lang = lang;
+	ctx = page_ctx(con, &none, "console.login.title", NULL);
+	if (ctx == NULL)
+		return -1;
+	if (template_set_bool(ctx, "denied", denied) == 0)
+		rc = render(con, resp, denied ? 401 : 200, CONSOLE_TPL_LOGIN,
+		    lang, ctx, false);
+	template_ctx_free(ctx);
+	return rc;
+}
+
+static int
+login_get(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct console *con = app;
+
+	return login_page(con, resp, page_lang(con, req, NULL), false);
+}
+
+/*
+ * POST /login: rate-limited per address before anything is checked;
+ * staff_login() gives the one answer for every refusal (an account of
+ * another centre is refused the same way); success makes a NEW session
+ * (the id the browser brought, if any, is ended, never promoted).
+ */
+static int
+login_post(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct console *con = app;
+	struct staff_account acct;
+	struct form *f = NULL;
+	const char *lang, *login, *pw, *cookie;
+	char id[SESSION_ID_BUF], prev[SESSION_ID_BUF];
+	char setc[SESSION_COOKIE_MAX], to[32], err[256], ra[16];
+	enum staff_status ss;
+	unsigned retry = 1;
+	int rc = -1;
+
+	memset(&acct, 0, sizeof(acct));
+	prev[0] = '\0';
+	if (!ratelimit_allow(con->login_rl, req->client, strlen(req->client),
+	    &retry)) {
+		lang = page_lang(con, req, NULL);
+		if (str_printf(ra, sizeof(ra), "%u", retry) < 0 ||
+		    http_response_text(resp, 429, text(con, lang,
+		    "console.login.limited")) != 0 ||
+		    http_response_header(resp, "Retry-After", ra) != 0)
+			return -1;
+		return 0;
+	}
+	if (strcmp(req->content_type, "application/x-www-form-urlencoded") !=
+	    0)
+		return http_response_error(resp, 415, "the login form is "
+		    "application/x-www-form-urlencoded");
+	if (form_parse(req->body, req->body_len, &f, NULL) != FORM_OK)
+		return http_response_error(resp, 400, "form: malformed");
+	lang = page_lang(con, req, form_get(f, "lang"));
+	login = form_get(f, "login");
+	pw = form_get(f, "password");
+	if (login == NULL || pw == NULL || login[0] == '\0' || pw[0] == '\0') {
+		rc = login_page(con, resp, lang, true);
+		goto out;
+	}
+	if (pthread_mutex_lock(&con->db_lock) != 0)
+		goto out;
+	ss = staff_login(con->http_st, login, pw, &acct, err, sizeof(err));
+	(void)pthread_mutex_unlock(&con->db_lock);
+	if (ss == STAFF_ERR_DB)
+		goto out;
+	if (ss != STAFF_OK || acct.centre_id != con->centre_id) {
+		rc = login_page(con, resp, lang, true);
+		goto out;
+	}
+	cookie = http_header(req, "Cookie");
+	if (cookie != NULL && session_cookie_id(cookie, prev) != 0)
+		prev[0] = '\0';
+	if (session_create(con->sessions, prev[0] != '\0' ? prev : NULL,
+	    acct.id, acct.centre_id, acct.role, acct.login, id, NULL) != 0)
+		goto out;
+	if (session_cookie(setc, sizeof(setc), id, false) != 0 ||
+	    str_printf(to, sizeof(to), "/?lang=%s", lang) < 0)
+		goto out;
+	rc = see_other(resp, to, setc);
+out:
+	OPENSSL_cleanse(id, sizeof(id));
+	OPENSSL_cleanse(prev, sizeof(prev));
+	OPENSSL_cleanse(setc, sizeof(setc));
+	form_free(f);
+	return rc;
+}
+
+/* POST /logout: CSRF checked, the session ended, the cookie cleared. */
+static int
+logout_post(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct console *con = app;
+	struct staff_req sr;
+	int rc;
+
+	rc = signed_in(con, req, resp, &sr);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	if (!csrf_ok(req, &sr))
+		return http_response_error(resp, 403, "csrf: missing or not "
+		    "this session's");
+	session_destroy(con->sessions, sr.id);
+	OPENSSL_cleanse(sr.id, sizeof(sr.id));
+	return to_login(resp, sr.lang, true);
+}
+
+/* Local time as "YYYY-MM-DD HH:MM". */
+static void
+when(time_t t, char out[CONSOLE_TIME_BUF])
+{
+	struct tm tm;
+
+	out[0] = '\0';
+	if (t <= 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(out, CONSOLE_TIME_BUF, "%Y-%m-%d %H:%M", &tm) == 0)
+		out[0] = '\0';
+}
+
+static const char *
+status_text(const struct console *con, const char *lang,
+    enum order_status st)
+{
+	char key[48];
+
+	if (str_printf(key, sizeof(key), "console.status.%s",
+	    order_status_name(st)) < 0)
+		return order_status_name(st);
+	return text(con, lang, key);
+}
+
+/* What the today page gathers from the queue. */
+struct today {
+	const struct console *con;
+	const char *lang;
+	int counts[ORDER_STATUS_COUNT];
+	int flagged;
+	struct template_ctx *flag_list;	/* NULL: counts only */
+	int calls;
+	struct template_ctx *call_list;	/* NULL: counts only */
+	bool failed;
+};
+
+static bool
+open_status(enum order_status st)
+{
+	return st == ORDER_RECEIVED || st == ORDER_ACCEPTED ||
+	    st == ORDER_PACKED;
+}
+
+static int
+today_row(const struct store_order_row *row, void *arg)
+{
+	struct today *t = arg;
+	struct template_ctx *it;
+
+	if ((int)row->status >= 0 && (int)row->status < ORDER_STATUS_COUNT)
+		t->counts[row->status]++;
+	if (!row->flagged || !open_status(row->status))
+		return 0;
+	t->flagged++;
+	if (t->flag_list == NULL || t->flagged > CONSOLE_FLAGGED_SHOWN)
+		return 0;
+	it = template_list_add(t->flag_list, "items");
+	if (it == NULL || template_set(it, "ref", row->ref) != 0 ||
+	    template_set(it, "ref_shown", row->ref) != 0 ||
+	    template_set(it, "status", status_text(t->con, t->lang,
+	    row->status)) != 0 ||
+	    template_set(it, "reason", row->flag_reason) != 0) {
+		t->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+today_call(const struct followup_task *task, void *arg)
+{
+	struct today *t = arg;
+	struct template_ctx *it;
+	char why[256], due[CONSOLE_TIME_BUF];
+
+	t->calls++;
+	if (t->call_list == NULL || t->calls > CONSOLE_CALLS_SHOWN)
+		return 0;
+	followup_why(task, why, sizeof(why));
+	when(task->due_at, due);
+	it = template_list_add(t->call_list, "items");
+	if (it == NULL || template_set(it, "why", why) != 0 ||
+	    template_set(it, "due", due) != 0 ||
+	    template_set_bool(it, "urgent", task->urgent) != 0 ||
+	    template_set_bool(it, "overdue", task->overdue) != 0) {
+		t->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The low stock items (into @list when not NULL); -1 on failure. */
+static int
+today_stock(struct console *con, const char *lang, struct template_ctx *list,
+    int *low)
+{
+	struct stock_report *r = NULL;
+	char err[256], num[24], thr[24];
+	int rc = -1;
+
+	*low = 0;
+	if (stock_report(con->http_st, con->cat, STOCK_EXPIRING_DAYS, &r, err,
+	    sizeof(err)) != 0)
+		return -1;
+	for (size_t i = 0; i < r->nlevels; i++) {
+		const struct stock_level *lv = &r->levels[i];
+		struct template_ctx *it;
+
+		if (!lv->under_low)
+			continue;
+		(*low)++;
+		if (list == NULL)
+			continue;
+		it = template_list_add(list, "items");
+		if (it == NULL ||
+		    str_printf(num, sizeof(num), "%ld", lv->usable) < 0 ||
+		    str_printf(thr, sizeof(thr), "%d", lv->item->low) < 0 ||
+		    template_set(it, "name", catalogue_item_name(con->cat,
+		    lv->item->code, lang)) != 0 ||
+		    template_set(it, "usable", num) != 0 ||
+		    template_set(it, "unit", lv->item->unit) != 0 ||
+		    template_set(it, "threshold", thr) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	stock_report_free(r);
+	return rc;
+}
+
+static int
+set_int(struct template_ctx *ctx, const char *name, long v)
+{
+	char num[24];
+
+	if (str_printf(num, sizeof(num), "%ld", v) < 0)
+		return -1;
+	return template_set(ctx, name, num);
+}
+
+/*
+ * GET /: counts by status, call-backs due today, low stock and flagged
+ * orders.  A role without view_queue (the reviewer) sees counts only.
+ */
+static int
+today_get(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct console *con = app;
+	struct staff_req sr;
+	struct template_ctx *ctx = NULL, *details = NULL, *low = NULL;
+	struct today t;
+	char err[256];
+	int rc, nlow = 0;
+	bool locked = false;
+
+	rc = signed_in(con, req, resp, &sr);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	rc = -1;
+	memset(&t, 0, sizeof(t));
+	t.con = con;
+	t.lang = sr.lang;
+	ctx = page_ctx(con, &sr, "console.today.title", "nav_today");
+	if (ctx == NULL)
+		goto out;
+	if (staff_can(sr.acct.role, STAFF_VIEW_QUEUE)) {
+		details = template_list_add(ctx, "details");
+		if (details == NULL)
+			goto out;
+		t.flag_list = template_list_add(details, "flagged");
+		t.call_list = template_list_add(details, "callbacks");
+		low = template_list_add(details, "low");
+		if (t.flag_list == NULL || t.call_list == NULL || low == NULL)
+			goto out;
+	}
+	if (pthread_mutex_lock(&con->db_lock) != 0)
+		goto out;
+	locked = true;
+	if (store_queue(con->http_st, con->centre_id, -1, today_row, &t) !=
+	    STORE_OK || t.failed)
+		goto out;
+	if (followup_due(con->http_st, con->centre_id, clock_now(),
+	    today_call, &t, err, sizeof(err)) != 0 || t.failed)
+		goto out;
+	if (today_stock(con, sr.lang, low, &nlow) != 0)
+		goto out;
+	(void)pthread_mutex_unlock(&con->db_lock);
+	locked = false;
+	for (int i = 0; i < ORDER_STATUS_COUNT; i++) {
+		struct template_ctx *it = template_list_add(ctx, "counts");
+
+		if (it == NULL || template_set(it, "status",
+		    order_status_name((enum order_status)i)) != 0 ||
+		    template_set(it, "name", status_text(con, sr.lang,
+		    (enum order_status)i)) != 0 ||
+		    set_int(it, "count", t.counts[i]) != 0 ||
+		    template_set_bool(it, "link", details != NULL) != 0)
+			goto out;
+	}
+	if (set_int(ctx, "flagged_count", t.flagged) != 0 ||
+	    set_int(ctx, "callbacks_count", t.calls) != 0 ||
+	    set_int(ctx, "low_count", nlow) != 0)
+		goto out;
+	if (details != NULL) {
+		/* An empty section list renders its {{^...}} branch. */
+		if ((t.flagged == 0 && template_set_bool(details, "flagged",
+		    false) != 0) ||
+		    (t.calls == 0 && template_set_bool(details, "callbacks",
+		    false) != 0) ||
+		    (nlow == 0 && template_set_bool(details, "low",
+		    false) != 0) ||
+		    (t.calls > CONSOLE_CALLS_SHOWN &&
+		    template_set_bool(t.call_list, "more", true) != 0))
+			goto out;
+	}
+	rc = render(con, resp, 200, CONSOLE_TPL_TODAY, sr.lang, ctx, false);
+out:
+	if (locked)
+		(void)pthread_mutex_unlock(&con->db_lock);
+	template_ctx_free(ctx);
+	return rc;
+}
+
+/* The queue page's filter and what it collects. */
+struct queue_view {
+	const struct console *con;
+	const char *lang;
+	int status;		/* -1 all, CONSOLE_STATUS_OPEN, or one */
+	char ref[STORE_REF_MAX];	/* "" or the reference searched */
+	char token[STORE_TOKEN_MAX];	/* "" or the tracking code */
+	bool can_open;
+	int count;
+	struct template_ctx *list;
+	bool failed;
+};
+
+static int
+queue_row(const struct store_order_row *row, void *arg)
+{
+	struct queue_view *v = arg;
+	struct template_ctx *it;
+	char received[CONSOLE_TIME_BUF];
+
+	if (v->status == CONSOLE_STATUS_OPEN && !open_status(row->status))
+		return 0;
+	if (v->status >= 0 && (int)row->status != v->status)
+		return 0;
+	if (v->ref[0] != '\0' && strcmp(row->ref, v->ref) != 0)
+		return 0;
+	if (v->token[0] != '\0' && strcmp(row->token, v->token) != 0)
+		return 0;
+	v->count++;
+	if (v->count > CONSOLE_QUEUE_SHOWN)
+		return 0;
+	when(row->received_at, received);
+	it = template_list_add(v->list, "items");
+	if (it == NULL || template_set(it, "ref", row->ref) != 0 ||
+	    template_set(it, "ref_shown", row->ref) != 0 ||
+	    template_set(it, "received", received) != 0 ||
+	    template_set(it, "status", status_text(v->con, v->lang,
+	    row->status)) != 0 ||
+	    template_set(it, "channel", order_channel_name(row->channel)) !=
+	    0 || template_set(it, "dept", row->dept) != 0 ||
+	    template_set(it, "olang", row->lang) != 0 ||
+	    template_set(it, "packs", row->packs) != 0 ||
+	    template_set_bool(it, "flagged", row->flagged) != 0 ||
+	    template_set(it, "flag", row->flag_reason) != 0 ||
+	    template_set_bool(it, "can_open", v->can_open) != 0) {
+		v->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* ?status=: "open" (default), "all" or one status; -2 when unknown. */
+static int
+queue_status(const char *s)
+{
+	enum order_status st;
+
+	if (s == NULL || s[0] == '\0' || strcmp(s, "open") == 0)
+		return CONSOLE_STATUS_OPEN;
+	if (strcmp(s, "all") == 0)
+		return -1;
+	if (order_status_parse(s, &st) != 0)
+		return -2;
+	return (int)st;
+}
+
+static int
+queue_statuses(const struct console *con, struct template_ctx *ctx,
+    const char *lang, int current)
+{
+	static const char *const extra[] = { "open", "all" };
+
+	for (int i = -2; i < ORDER_STATUS_COUNT; i++) {
+		struct template_ctx *it = template_list_add(ctx, "statuses");
+		const char *value, *name;
+		char key[48];
+		int code;
+
+		if (it == NULL)
+			return -1;
+		if (i < 0) {
+			value = extra[i + 2];
+			if (str_printf(key, sizeof(key), "console.status.%s",
+			    value) < 0)
+				return -1;
+			name = text(con, lang, key);
+			code = i == -2 ? CONSOLE_STATUS_OPEN : -1;
+		} else {
+			value = order_status_name((enum order_status)i);
+			name = status_text(con, lang, (enum order_status)i);
+			code = i;
+		}
+		if (template_set(it, "value", value) != 0 ||
+		    template_set(it, "name", name) != 0 ||
+		    template_set_bool(it, "selected", code == current) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * GET /queue?status=S&q=REF: the centre's orders, clear columns only.  A
+ * search (a reference or a tracking code, in any form token_parse()
+ * takes) looks in every status unless a status is given.
+ */
+static int
+queue_get(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct console *con = app;
+	struct staff_req sr;
+	struct queue_view v;
+	struct template_ctx *ctx = NULL, *rows = NULL;
+	const char *q, *sparam;
+	bool q_error = false;
+	int rc;
+
+	rc = signed_in(con, req, resp, &sr);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	if (!staff_can(sr.acct.role, STAFF_VIEW_QUEUE))
+		return message_page(con, resp, &sr, 403);
+	memset(&v, 0, sizeof(v));
+	v.con = con;
+	v.lang = sr.lang;
+	v.can_open = staff_can(sr.acct.role, STAFF_VIEW_PERSONAL);
+	sparam = form_get(req->query, "status");
+	q = form_get(req->query, "q");
+	if (q != NULL && q[0] != '\0' && (sparam == NULL || sparam[0] == '\0'))
+		sparam = "all";
+	v.status = queue_status(sparam);
+	if (v.status == -2)
+		return http_response_error(resp, 400, "status: not one of "
+		    "open, all, received, accepted, packed, shipped, "
+		    "delivered, returned, cancelled");
+	if (q != NULL && q[0] != '\0' &&
+	    token_parse(q, TOKEN_REF_DIGITS, v.ref, sizeof(v.ref)) !=
+	    TOKEN_OK && token_parse(q, TOKEN_TRACK_DIGITS, v.token,
+	    sizeof(v.token)) != TOKEN_OK)
+		q_error = true;
+	rc = -1;
+	ctx = page_ctx(con, &sr, "console.queue.title", "nav_queue");
+	if (ctx == NULL)
+		goto out;
+	if (queue_statuses(con, ctx, sr.lang, v.status) != 0 ||
+	    template_set(ctx, "q", q != NULL ? q : "") != 0 ||
+	    template_set_bool(ctx, "q_error", q_error) != 0)
+		goto out;
+	if (!q_error) {
+		rows = template_list_add(ctx, "rows");
+		if (rows == NULL)
+			goto out;
+		v.list = rows;
+		if (pthread_mutex_lock(&con->db_lock) != 0)
+			goto out;
+		if (store_queue(con->http_st, con->centre_id, -1, queue_row,
+		    &v) != STORE_OK)
+			v.failed = true;
+		(void)pthread_mutex_unlock(&con->db_lock);
+		if (v.failed)
+			goto out;
+		if (v.count == 0) {
+			if (template_set_bool(ctx, "rows", false) != 0)
+				goto out;
+		} else if (set_int(rows, "count", v.count) != 0 ||
+		    template_set_bool(rows, "truncated",
+		    v.count > CONSOLE_QUEUE_SHOWN) != 0)
+			goto out;
+	}
+	rc = render(con, resp, q_error ? 422 : 200, CONSOLE_TPL_QUEUE,
+	    sr.lang, ctx, false);
+out:
+	template_ctx_free(ctx);
+	return rc;
+}
+
+/* The opened order into @ctx; -1 on failure. */
+static int
+order_fill(const struct console *con, struct template_ctx *ctx,
+    const char *lang, const struct order *o, const struct store_order_row *row)
+{
+	char received[CONSOLE_TIME_BUF];
+
+	when(row->received_at, received);
+	if (template_set(ctx, "ref_shown", row->ref) != 0 ||
+	    template_set(ctx, "token_shown", row->token) != 0 ||
+	    template_set(ctx, "status", status_text(con, lang,
+	    row->status)) != 0 ||
+	    template_set(ctx, "received", received) != 0 ||
+	    template_set(ctx, "channel", order_channel_name(row->channel)) !=
+	    0 || template_set(ctx, "packs", row->packs) != 0 ||
+	    set_int(ctx, "for_people", row->for_people) != 0 ||
+	    template_set(ctx, "olang", row->lang) != 0 ||
+	    template_set_bool(ctx, "flagged", row->flagged) != 0 ||
+	    template_set(ctx, "flag", row->flag_reason) != 0 ||
+	    template_set(ctx, "pseudonym", o->pseudonym) != 0 ||
+	    template_set_bool(ctx, "poste_restante", o->poste_restante) != 0 ||
+	    template_set(ctx, "postcode", o->postcode) != 0 ||
+	    template_set(ctx, "commune", o->commune) != 0 ||
+	    template_set(ctx, "phone", o->phone) != 0 ||
+	    template_set(ctx, "note", o->note) != 0 ||
+	    template_set(ctx, "consent_call", text(con, lang,
+	    o->consent_call ? "console.yes" : "console.no")) != 0 ||
+	    template_set(ctx, "consent_sms", text(con, lang,
+	    o->consent_sms ? "console.yes" : "console.no")) != 0)
+		return -1;
+	for (size_t i = 0; i < o->nlines && i < ADDRESS_LINES_MAX; i++) {
+		struct template_ctx *it = template_list_add(ctx, "lines");
+
+		if (it == NULL || template_set(it, "line", o->lines[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * GET /order/REF: one order of the session's centre, its personal data
+ * opened through store_order_open() (audited, actor "staff:LOGIN").
+ * Roles without view_personal_data: 403.  Unknown, malformed, or another
+ * centre's: the same 404.
+ */
+static int
+order_get(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct console *con = app;
+	struct staff_req sr;
+	struct store_order_row row;
+	struct order o;
+	struct template_ctx *ctx = NULL;
+	const char *ref = req->path + strlen(CONSOLE_ORDER_PREFIX);
+	char actor[STORE_ACTOR_MAX];
+	enum store_status ss;
+	int rc;
+
+	rc = signed_in(con, req, resp, &sr);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	if (!staff_can(sr.acct.role, STAFF_VIEW_PERSONAL))
+		return message_page(con, resp, &sr, 403);
+	if (ref[0] == '\0' || strlen(ref) > CONSOLE_REF_INPUT_MAX)
+		return message_page(con, resp, &sr, 404);
+	if (str_printf(actor, sizeof(actor), "staff:%s", sr.acct.login) < 0)
+		return -1;
+	memset(&o, 0, sizeof(o));
+	memset(&row, 0, sizeof(row));
+	if (pthread_mutex_lock(&con->db_lock) != 0)
+		return -1;
+	ss = store_order_get(con->http_st, ref, &row);
+	if (ss == STORE_OK && strcmp(row.centre, sr.acct.centre) != 0)
+		ss = STORE_ERR_NOT_FOUND;
+	if (ss == STORE_OK)
+		ss = store_order_open(con->http_st, con->key, row.ref, actor,
+		    &o, &row);
+	(void)pthread_mutex_unlock(&con->db_lock);
+	if (ss == STORE_ERR_NOT_FOUND || ss == STORE_ERR_INVALID) {
+		rc = message_page(con, resp, &sr, 404);
+		goto out;
+	}
+	rc = -1;
+	if (ss != STORE_OK)
+		goto out;
+	ctx = page_ctx(con, &sr, "console.order.title", NULL);
+	if (ctx == NULL || order_fill(con, ctx, sr.lang, &o, &row) != 0)
+		goto out;
+	rc = render(con, resp, 200, CONSOLE_TPL_ORDER, sr.lang, ctx, true);
+out:
+	template_ctx_free(ctx);
+	order_clear(&o);
+	return rc;
+}
+
 static const struct http_route console_routes[] = {
 	{ "GET", "/healthz", 0, 0, 0, healthz },
+	{ "GET", "/console.css", 0, 0, 0, css_get },
+	{ "GET", "/login", 0, 0, 0, login_get },
+	{ "POST", "/login", 0, 0, CONSOLE_FORM_BODY_MAX, login_post },
+	{ "POST", "/logout", 0, 0, CONSOLE_FORM_BODY_MAX, logout_post },
+	{ "GET", "/", 0, 0, 0, today_get },
+	{ "GET", "/queue", 0, 0, 0, queue_get },
+	{ "GET", CONSOLE_ORDER_PREFIX, HTTP_ROUTE_PREFIX, 0, 0, order_get },
 };
 
 /* ---- the pull thread ---- */
@@ -364,6 +1260,50 @@ tasks_setup(struct console *con, char *errbuf, size_t errsz)
 
 /* ---- set-up ---- */
 
+/* Templates, style sheet, session table and login limit of the pages. */
+static int
+pages_setup(struct console *con, char *errbuf, size_t errsz)
+{
+	char path[CONFIG_PATH_MAX + 32], err[512];
+
+	con->ts = template_load_html(con->cfg.templates, CONSOLE_TPL_DIR, err,
+	    sizeof(err));
+	if (con->ts == NULL) {
+		errbuf_set(errbuf, errsz, "templates: %s", err);
+		return -1;
+	}
+	if (!template_has(con->ts, CONSOLE_TPL_LOGIN) ||
+	    !template_has(con->ts, CONSOLE_TPL_TODAY) ||
+	    !template_has(con->ts, CONSOLE_TPL_QUEUE) ||
+	    !template_has(con->ts, CONSOLE_TPL_ORDER) ||
+	    !template_has(con->ts, CONSOLE_TPL_PAGE) ||
+	    !template_has_lang(con->ts, "en")) {
+		errbuf_set(errbuf, errsz, "templates: %s/%s must hold %s, %s, "
+		    "%s, %s and %s.html, and i18n/en.ini must exist",
+		    con->cfg.templates, CONSOLE_TPL_DIR, CONSOLE_TPL_LOGIN,
+		    CONSOLE_TPL_TODAY, CONSOLE_TPL_QUEUE, CONSOLE_TPL_ORDER,
+		    CONSOLE_TPL_PAGE);
+		return -1;
+	}
+	if (str_printf(path, sizeof(path), "%s/%s", con->cfg.templates,
+	    CONSOLE_CSS_FILE) < 0) {
+		errbuf_set(errbuf, errsz, "templates path too long");
+		return -1;
+	}
+	con->css = config_ini_read(path, CONSOLE_CSS_MAX, errbuf, errsz);
+	if (con->css == NULL)
+		return -1;
+	con->css_len = strlen(con->css);
+	con->sessions = session_store_new(SESSION_MAX_DEFAULT,
+	    SESSION_IDLE_SECS, SESSION_ABSOLUTE_SECS);
+	con->login_rl = ratelimit_new(CONSOLE_LOGIN_PER_MINUTE, 60, 0, NULL);
+	if (con->sessions == NULL || con->login_rl == NULL) {
+		errbuf_set(errbuf, errsz, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Read the CA file (PEM, at most CONSOLE_CA_FILE_MAX bytes) whole. */
 static int
 read_ca(struct console *con, char *errbuf, size_t errsz)
@@ -494,6 +1434,9 @@ console_open(const struct config *cfg, const char *listen,
 		goto out;
 	}
 
+	if (pages_setup(con, errbuf, errsz) != 0)
+		goto out;
+
 	memset(&hc, 0, sizeof(hc));
 	hc.name = "console";
 	hc.listen = listen != NULL ? listen : con->cfg.console_listen;
@@ -563,6 +1506,10 @@ console_close(struct console *con)
 	store_close(con->pull_st);
 	store_close(con->http_st);
 	free(con->ca_pem);
+	template_free(con->ts);
+	free(con->css);
+	session_store_free(con->sessions);
+	ratelimit_free(con->login_rl);
 	if (con->locks_made) {
 		pthread_cond_destroy(&con->wake);
 		pthread_mutex_destroy(&con->lock);

@@ -609,6 +609,13 @@ load_template(void *arg, const char *path, const char *code, char *errbuf,
 struct template_set *
 template_load(const char *dir, char *errbuf, size_t errsz)
 {
+	return template_load_html(dir, "html", errbuf, errsz);
+}
+
+struct template_set *
+template_load_html(const char *dir, const char *html, char *errbuf,
+    size_t errsz)
+{
 	struct template_set *ts = calloc(1, sizeof(*ts));
 	char path[CONFIG_PATH_MAX];
 
@@ -625,7 +632,7 @@ template_load(const char *dir, char *errbuf, size_t errsz)
 		    "language every text falls back to)", path);
 		goto fail;
 	}
-	if (str_printf(path, sizeof(path), "%s/html", dir) < 0 ||
+	if (str_printf(path, sizeof(path), "%s/%s", dir, html) < 0 ||
 	    scan_dir(path, ".html", tname_ok, load_template, ts, errbuf,
 	    errsz) != 0)
 		goto fail;

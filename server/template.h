@@ -68,6 +68,14 @@ struct template_set *template_load(const char *dir, char *errbuf,
     size_t errsz);
 
 /*
+ * The same with the templates of @dir/@html instead of @dir/html (the
+ * console's pages are html/console/NAME.html: @html "html/console"), and the
+ * same i18n/ texts.  Subdirectories of a template directory are not read.
+ */
+struct template_set *template_load_html(const char *dir, const char *html,
+    char *errbuf, size_t errsz);
+
+/*
  * The same from memory, for tests and fuzzing: one template @name with
  * source @text, and messages for @lang given as an INI text (may be NULL:
  * no messages; then no {{t:}} tag is accepted).

@@ -397,6 +397,64 @@ START_TEST(test_shipped)
 }
 END_TEST
 
+/* The console's pages: html/console, every console.* text in fr and en. */
+START_TEST(test_shipped_console)
+{
+	static const char *const pages[] = { "login", "today", "queue",
+	    "order", "page" };
+	const char *top = getenv("HRPOST_SRCDIR");
+	char dir[4096], path[4200], errbuf[256];
+	struct template_set *ts;
+	char *fr, *en;
+	size_t len = 0;
+	int nkeys = 0;
+
+	if (top == NULL)
+		top = ".";
+	ck_assert_int_ge(str_printf(dir, sizeof(dir), "%s/templates", top),
+	    0);
+	ts = template_load_html(dir, "html/console", errbuf, sizeof(errbuf));
+	ck_assert_msg(ts != NULL, "%s", errbuf);
+	for (size_t i = 0; i < ARRAY_LEN(pages); i++)
+		ck_assert_msg(template_has(ts, pages[i]), "%s", pages[i]);
+	ck_assert(!template_has(ts, "form"));
+	ck_assert_str_eq(template_text(ts, "en", "console.login.denied"),
+	    "login or password not accepted");
+	template_free(ts);
+	/* The intake's set does not read the console's subdirectory. */
+	ts = template_load(dir, errbuf, sizeof(errbuf));
+	ck_assert_msg(ts != NULL, "%s", errbuf);
+	ck_assert(!template_has(ts, "login") && !template_has(ts, "today"));
+	template_free(ts);
+	ts = template_load_html(dir, "html/nowhere", errbuf, sizeof(errbuf));
+	ck_assert_ptr_null(ts);
+
+	ck_assert_int_ge(str_printf(path, sizeof(path), "%s/i18n/fr.ini",
+	    dir), 0);
+	fr = testutil_slurp(path, &len);
+	ck_assert_ptr_nonnull(fr);
+	ck_assert_int_ge(str_printf(path, sizeof(path), "%s/i18n/en.ini",
+	    dir), 0);
+	en = testutil_slurp(path, &len);
+	ck_assert_ptr_nonnull(en);
+	for (const char *p = strstr(fr, "\nconsole."); p != NULL;
+	    p = strstr(p + 1, "\nconsole.")) {
+		char key[80];
+		const char *eq = strstr(p, " = ");
+
+		ck_assert_ptr_nonnull(eq);
+		ck_assert_int_lt((int)(eq - p), (int)sizeof(key) - 4);
+		memcpy(key, p, (size_t)(eq - p) + 3);
+		key[eq - p + 3] = '\0';
+		ck_assert_msg(strstr(en, key) != NULL, "en: %s", key + 1);
+		nkeys++;
+	}
+	ck_assert_int_ge(nkeys, 60);
+	free(fr);
+	free(en);
+}
+END_TEST
+
 static Suite *
 template_suite(void)
 {
@@ -410,6 +468,7 @@ template_suite(void)
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_load_and_langs);
 	tcase_add_test(tc, test_shipped);
+	tcase_add_test(tc, test_shipped_console);
 	suite_add_tcase(s, tc);
 	return s;
 }
