@@ -1116,74 +1116,13 @@ config_text(const struct config *cfg, struct outbuf *o, char *why,
 	return 0;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync the directory holding @path, so a rename or link in it lasts. */
-static int
-sync_parent(const char *path)
-{
-	char dir[CONFIG_PATH_MAX];
-	char *slash;
-	int fd, rc;
-
-	if (str_copy(dir, sizeof(dir), path) < 0)
-		return -1;
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		memcpy(dir, ".", 2);
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	(void)close(fd);
-	return rc;
-}
-
-/*
- * Move @tmp to @path unless @path exists: renameat2(RENAME_NOREPLACE),
- * or link() + unlink() on a file system without it.
- */
-static int
-move_noreplace(const char *tmp, const char *path)
-{
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
-		return -1;
-	if (link(tmp, path) != 0)
-		return -1;
-	(void)unlink(tmp);
-	return 0;
-}
-
 int
 config_write(const struct config *cfg, const char *path, char *errbuf,
     size_t errsz)
 {
 	struct outbuf *o = NULL;
-	char tmp[CONFIG_PATH_MAX + 32];
 	char why[200];
-	struct stat sb;
-	bool made = false;
-	int fd = -1, rc = -1, saved;
+	int rc = -1;
 
 	if (errsz > 0)
 		errbuf[0] = '\0';
@@ -1200,54 +1139,11 @@ config_write(const struct config *cfg, const char *path, char *errbuf,
 		errbuf_set(errbuf, errsz, "%s: %s", path, why);
 		goto out;
 	}
-	if (lstat(path, &sb) == 0) {
-		errbuf_set(errbuf, errsz, "%s: already exists", path);
-		goto out;
-	}
-	/* A name of our own next to @path; O_EXCL: never an old file. */
-	for (unsigned n = 0; fd < 0; n++) {
-		if (str_printf(tmp, sizeof(tmp), "%s.tmp-%ld-%u", path,
-		    (long)getpid(), n) < 0) {
-			errbuf_set(errbuf, errsz, "%s: path too long", path);
-			goto out;
-		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, 0640);
-		if (fd < 0 && (errno != EEXIST || n == 100)) {
-			errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
-			goto out;
-		}
-	}
-	made = true;
 	/* 0640 whatever the umask: the service's group reads it. */
-	if (fchmod(fd, 0640) != 0 || write_all(fd, o->buf, o->len) != 0 ||
-	    fsync(fd) != 0) {
-		errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
+	if (file_create(path, o->buf, o->len, 0640, errbuf, errsz) != 0)
 		goto out;
-	}
-	saved = close(fd);
-	fd = -1;
-	if (saved != 0) {
-		errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (move_noreplace(tmp, path) != 0) {
-		errbuf_set(errbuf, errsz, "%s: %s", path, errno == EEXIST ?
-		    "already exists" : strerror(errno));
-		goto out;
-	}
-	made = false;
-	if (sync_parent(path) != 0) {
-		errbuf_set(errbuf, errsz, "%s: cannot sync its directory: %s",
-		    path, strerror(errno));
-		goto out;
-	}
 	rc = 0;
 out:
-	if (fd >= 0)
-		(void)close(fd);
-	if (made)
-		(void)unlink(tmp);
 	free(o);
 	return rc;
 }

@@ -2,10 +2,13 @@
  * Small helpers every module uses.  See util.h for the contracts.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -218,4 +221,126 @@ str_casecmp(const char *a, const char *b)
 		if (ca != cb || ca == '\0')
 			return ca - cb;
 	}
+}
+
+/* Files ------------------------------------------------------------------ */
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *buf = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fsync the directory holding @path, so a rename or link in it lasts. */
+static int
+sync_parent(const char *path)
+{
+	char dir[FILE_PATH_MAX];
+	char *slash;
+	int fd, rc;
+
+	if (str_copy(dir, sizeof(dir), path) < 0)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		memcpy(dir, ".", 2);
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	(void)close(fd);
+	return rc;
+}
+
+/*
+ * Move @tmp to @path unless @path exists: renameat2(RENAME_NOREPLACE),
+ * or link() + unlink() on a file system without it.
+ */
+static int
+move_noreplace(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+		return -1;
+	if (link(tmp, path) != 0)
+		return -1;
+	(void)unlink(tmp);
+	return 0;
+}
+
+int
+file_create(const char *path, const void *data, size_t len, mode_t mode,
+    char *errbuf, size_t errsz)
+{
+	char tmp[FILE_PATH_MAX + 32];
+	struct stat sb;
+	bool made = false;
+	int fd = -1, rc = -1, saved;
+
+	if (lstat(path, &sb) == 0) {
+		errbuf_set(errbuf, errsz, "%s: already exists", path);
+		goto out;
+	}
+	/* A name of our own next to @path; O_EXCL: never an old file. */
+	for (unsigned n = 0; fd < 0; n++) {
+		if (str_printf(tmp, sizeof(tmp), "%s.tmp-%ld-%u", path,
+		    (long)getpid(), n) < 0) {
+			errbuf_set(errbuf, errsz, "%s: path too long", path);
+			goto out;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, mode);
+		if (fd < 0 && (errno != EEXIST || n == 100)) {
+			errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
+			goto out;
+		}
+	}
+	made = true;
+	/* @mode whatever the umask. */
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 ||
+	    fsync(fd) != 0) {
+		errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	saved = close(fd);
+	fd = -1;
+	if (saved != 0) {
+		errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (move_noreplace(tmp, path) != 0) {
+		errbuf_set(errbuf, errsz, "%s: %s", path, errno == EEXIST ?
+		    "already exists" : strerror(errno));
+		goto out;
+	}
+	made = false;
+	if (sync_parent(path) != 0) {
+		errbuf_set(errbuf, errsz, "%s: cannot sync its directory: %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	if (made)
+		(void)unlink(tmp);
+	return rc;
 }

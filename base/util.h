@@ -80,4 +80,19 @@ char *str_trim(char *s);
 /* Case-insensitive ASCII compare, like strcasecmp but locale-free. */
 int str_casecmp(const char *a, const char *b);
 
+#include <sys/types.h>
+
+#define FILE_PATH_MAX 4096
+
+/*
+ * Create @path holding @len bytes of @data, mode @mode whatever the umask,
+ * the way state files are written: a temporary file next to it (O_EXCL,
+ * O_NOFOLLOW), written and fsync'd, then moved into place without ever
+ * replacing an existing file (renameat2 RENAME_NOREPLACE, or link), and
+ * the directory fsync'd.  Returns 0, or -1 with "path: reason" in @errbuf
+ * ("already exists" when @path does); nothing is left behind on failure.
+ */
+int file_create(const char *path, const void *data, size_t len, mode_t mode,
+    char *errbuf, size_t errsz) WUR;
+
 #endif

@@ -817,32 +817,15 @@ rules_text(struct wbuf *w, int year)
 	    "catch_up_days = %d\n", d.interval, d.catch_up_days);
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 followup_rules_write(const char *path, char *errbuf, size_t errsz)
 {
 	struct followup_rules check;
 	struct wbuf *w = NULL;
 	struct tm tm;
-	char tmp[4096 + 32], err[256];
+	char err[256];
 	time_t now = clock_now();
-	bool made = false;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
 	w = calloc(1, sizeof(*w));
 	if (w == NULL) {
@@ -862,41 +845,10 @@ followup_rules_write(const char *path, char *errbuf, size_t errsz)
 		    path);
 		goto out;
 	}
-	if (str_printf(tmp, sizeof(tmp), "%s.tmp-%ld", path,
-	    (long)getpid()) < 0) {
-		errbuf_set(errbuf, errsz, "%s: path too long", path);
+	if (file_create(path, w->buf, w->len, 0640, errbuf, errsz) != 0)
 		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0640);
-	if (fd < 0) {
-		errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	made = true;
-	if (fchmod(fd, 0640) != 0 || write_all(fd, w->buf, w->len) != 0 ||
-	    fsync(fd) != 0) {
-		errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		errbuf_set(errbuf, errsz, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	/* link() never replaces an existing file. */
-	if (link(tmp, path) != 0) {
-		errbuf_set(errbuf, errsz, "%s: %s", path, errno == EEXIST ?
-		    "already exists" : strerror(errno));
-		goto out;
-	}
 	rc = 0;
 out:
-	if (fd >= 0)
-		(void)close(fd);
-	if (made)
-		(void)unlink(tmp);
 	free(w);
 	return rc;
 }

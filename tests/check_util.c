@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/util.h"
@@ -410,6 +413,58 @@ START_TEST(clock_now_env)
 }
 END_TEST
 
+
+/* State files: created whole with their mode, never over an old one. */
+START_TEST(file_create_rules)
+{
+	const char *d = testutil_mkdtemp();
+	char path[4200], link_path[4200], err[256];
+	struct stat sb;
+	size_t len, entries = 0;
+	char *text;
+	DIR *dir;
+	struct dirent *e;
+
+	ck_assert_ptr_nonnull(d);
+	snprintf(path, sizeof(path), "%s/state.conf", d);
+	umask(022);
+	ck_assert_int_eq(file_create(path, "a = 1\n", 6, 0640, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0640);
+	text = testutil_slurp(path, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "a = 1\n");
+	free(text);
+	/* An existing file is never replaced, and says so. */
+	ck_assert_int_eq(file_create(path, "b = 2\n", 6, 0640, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "already exists"));
+	text = testutil_slurp(path, &len);
+	ck_assert_str_eq(text, "a = 1\n");
+	free(text);
+	/* Nor is a symlink in its place followed. */
+	snprintf(link_path, sizeof(link_path), "%s/dangling", d);
+	ck_assert_int_eq(symlink("/nonexistent-target", link_path), 0);
+	ck_assert_int_eq(file_create(link_path, "x", 1, 0600, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(access("/nonexistent-target", F_OK), -1);
+	/* No temporary file is left behind. */
+	dir = opendir(d);
+	ck_assert_ptr_nonnull(dir);
+	for (;;) {
+		e = readdir(dir);
+		if (e == NULL)
+			break;
+		if (e->d_name[0] != '.')
+			entries++;
+	}
+	closedir(dir);
+	ck_assert_uint_eq(entries, 2);
+	testutil_rmtree(d);
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -432,6 +487,7 @@ util_suite(void)
 	tcase_add_test(tk, clock_parse_bad);
 	tcase_add_test(tk, clock_format_and_round_trip);
 	tcase_add_test(tk, clock_now_env);
+	tcase_add_test(tk, file_create_rules);
 	suite_add_tcase(s, tk);
 	return s;
 }
