@@ -61,6 +61,8 @@
 #define CONSOLE_TPL_QUEUE "queue"
 #define CONSOLE_TPL_ORDER "order"
 #define CONSOLE_TPL_PAGE "page"
+#define CONSOLE_TPL_STOCK "stock"
+#define CONSOLE_TPL_AUDIT "audit"
 #define CONSOLE_ORDER_PREFIX "/order/"
 #define CONSOLE_FORM_BODY_MAX 4096	/* login and logout forms */
 #define CONSOLE_LOGIN_PER_MINUTE 20	/* POST /login per address */
@@ -70,6 +72,7 @@
 #define CONSOLE_REF_INPUT_MAX 128	/* a reference as typed in a URL */
 #define CONSOLE_STATUS_OPEN (-3)	/* received, accepted or packed */
 #define CONSOLE_TIME_BUF 20		/* "YYYY-MM-DD HH:MM" */
+#define CONSOLE_AUDIT_SHOWN 200		/* newest audit entries listed */
 
 struct console {
 	struct config cfg;
@@ -280,6 +283,18 @@ set_langs(const struct console *con, struct template_ctx *ctx,
 	return 0;
 }
 
+/*
+ * Who sees the stock page: those who manage stock (admin, coordinator,
+ * packer) and those who see figures (the reviewer).  Stock holds no
+ * personal data.
+ */
+static bool
+can_stock(enum staff_role role)
+{
+	return staff_can(role, STAFF_MANAGE_STOCK) ||
+	    staff_can(role, STAFF_VIEW_REPORTS);
+}
+
 /* A context with what every page shows; NULL on failure. */
 static struct template_ctx *
 page_ctx(const struct console *con, const struct staff_req *sr,
@@ -303,6 +318,9 @@ page_ctx(const struct console *con, const struct staff_req *sr,
 	    template_set(ctx, "csrf", sr->s.csrf) != 0 ||
 	    template_set_bool(ctx, "can_queue", staff_can(sr->acct.role,
 	    STAFF_VIEW_QUEUE)) != 0 ||
+	    template_set_bool(ctx, "can_stock", can_stock(sr->acct.role)) !=
+	    0 || template_set_bool(ctx, "can_audit", staff_can(sr->acct.role,
+	    STAFF_VIEW_AUDIT)) != 0 ||
 	    (nav != NULL && template_set_bool(ctx, nav, true) != 0))
 		goto fail;
 	return ctx;
@@ -987,6 +1005,273 @@ out:
 	return rc;
 }
 
+/* One lot of the stock page into @lots' list. */
+static int
+stock_lot_fill(struct template_ctx *lots, const struct stock_lot *l)
+{
+	struct template_ctx *it = template_list_add(lots, "items");
+	char day[STOCK_DATE_LEN];
+
+	if (it == NULL)
+		return -1;
+	day[0] = '\0';
+	if (l->expiry != 0)
+		stock_date_format(l->expiry, day);
+	if (template_set(it, "lot", l->lot) != 0 ||
+	    set_int(it, "left", l->qty_left) != 0 ||
+	    set_int(it, "qty_in", l->qty_in) != 0 ||
+	    template_set_bool(it, "has_expiry", l->expiry != 0) != 0 ||
+	    template_set(it, "expiry", day) != 0 ||
+	    template_set_bool(it, "expired", l->expired) != 0 ||
+	    template_set_bool(it, "expiring", l->expiring) != 0)
+		return -1;
+	return 0;
+}
+
+/* The report @r into @ctx: one row per item, its lots in FEFO order. */
+static int
+stock_fill(const struct console *con, struct template_ctx *ctx,
+    const char *lang, const struct stock_report *r)
+{
+	char day[STOCK_DATE_LEN];
+	long nlow = 0;
+
+	for (size_t i = 0; i < r->nlevels; i++) {
+		const struct stock_level *lv = &r->levels[i];
+		struct template_ctx *it = template_list_add(ctx, "items");
+		struct template_ctx *lots;
+
+		if (it == NULL)
+			return -1;
+		if (lv->under_low)
+			nlow++;
+		if (template_set(it, "code", lv->item->code) != 0 ||
+		    template_set(it, "name", catalogue_item_name(con->cat,
+		    lv->item->code, lang)) != 0 ||
+		    template_set(it, "unit", lv->item->unit) != 0 ||
+		    set_int(it, "n_usable", lv->usable) != 0 ||
+		    set_int(it, "n_expired", lv->expired) != 0 ||
+		    set_int(it, "n_low", lv->item->low) != 0 ||
+		    template_set_bool(it, "under_low", lv->under_low) != 0)
+			return -1;
+		if (lv->nlots == 0) {
+			if (template_set_bool(it, "lots", false) != 0)
+				return -1;
+			continue;
+		}
+		lots = template_list_add(it, "lots");
+		if (lots == NULL)
+			return -1;
+		for (size_t k = 0; k < lv->nlots; k++)
+			if (stock_lot_fill(lots,
+			    &r->lots[lv->first_lot + k]) != 0)
+				return -1;
+	}
+	stock_date_format(r->today, day);
+	if (template_set(ctx, "today", day) != 0 ||
+	    set_int(ctx, "nlow", nlow) != 0 ||
+	    set_int(ctx, "nexpiring", (long)r->nexpiring) != 0 ||
+	    set_int(ctx, "nexpired", (long)r->nexpired) != 0 ||
+	    set_int(ctx, "days", r->expiring_days) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * GET /stock: what `hrpost stock` prints, read-only: every catalogue
+ * item's usable and expired units (LOW under its threshold), its lots in
+ * packing order with their expiry (EXPIRED, EXPIRING within
+ * STOCK_EXPIRING_DAYS).  For can_stock() roles; others: 403.
+ */
+static int
+stock_get(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct console *con = app;
+	struct staff_req sr;
+	struct stock_report *r = NULL;
+	struct template_ctx *ctx = NULL;
+	char err[256];
+	int rc;
+
+	rc = signed_in(con, req, resp, &sr);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	if (!can_stock(sr.acct.role))
+		return message_page(con, resp, &sr, 403);
+	if (pthread_mutex_lock(&con->db_lock) != 0)
+		return -1;
+	rc = stock_report(con->http_st, con->cat, STOCK_EXPIRING_DAYS, &r,
+	    err, sizeof(err));
+	(void)pthread_mutex_unlock(&con->db_lock);
+	if (rc != 0) {
+		fprintf(stderr, "console: stock: %s\n", err);
+		return -1;
+	}
+	rc = -1;
+	ctx = page_ctx(con, &sr, "console.stock.title", "nav_stock");
+	if (ctx == NULL || stock_fill(con, ctx, sr.lang, r) != 0)
+		goto out;
+	rc = render(con, resp, 200, CONSOLE_TPL_STOCK, sr.lang, ctx, false);
+out:
+	template_ctx_free(ctx);
+	stock_report_free(r);
+	return rc;
+}
+
+static const char *
+column_text(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+/* The newest CONSOLE_AUDIT_SHOWN entries into @ctx's "rows"; -1 on error. */
+static int
+audit_rows(struct console *con, struct template_ctx *ctx)
+{
+	struct template_ctx *rows = NULL;
+	sqlite3_stmt *s = NULL;
+	char err[DB_ERRMSG_MAX], at[CONSOLE_TIME_BUF];
+	int rc = -1, step = SQLITE_ERROR, n = 0;
+
+	err[0] = '\0';
+	if (pthread_mutex_lock(&con->db_lock) != 0)
+		return -1;
+	/*
+	 * The audit chain is one for the whole database; entries about
+	 * another centre's orders (their reference is the object) are not
+	 * this centre's staff's business and are left out.
+	 */
+	if (db_prepare(store_db(con->http_st), "SELECT id, at, actor, action, "
+	    "object, detail FROM audit WHERE object IS NULL OR object NOT IN "
+	    "(SELECT ref FROM orders WHERE centre_id != ?2) "
+	    "ORDER BY id DESC LIMIT ?1", &s, err, sizeof(err)) != 0 ||
+	    sqlite3_bind_int(s, 1, CONSOLE_AUDIT_SHOWN) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, con->centre_id) != SQLITE_OK)
+		goto out;
+	for (;;) {
+		struct template_ctx *it;
+
+		step = sqlite3_step(s);
+		if (step != SQLITE_ROW)
+			break;
+		if (rows == NULL) {
+			rows = template_list_add(ctx, "rows");
+			if (rows == NULL)
+				goto out;
+		}
+		it = template_list_add(rows, "items");
+		when((time_t)sqlite3_column_int64(s, 1), at);
+		if (it == NULL ||
+		    set_int(it, "id", (long)sqlite3_column_int64(s, 0)) != 0 ||
+		    template_set(it, "at", at) != 0 ||
+		    template_set(it, "actor", column_text(s, 2)) != 0 ||
+		    template_set(it, "action", column_text(s, 3)) != 0 ||
+		    template_set(it, "object", column_text(s, 4)) != 0 ||
+		    template_set(it, "detail", column_text(s, 5)) != 0)
+			goto out;
+		n++;
+	}
+	if (step != SQLITE_DONE)
+		goto out;
+	if (n == 0 && template_set_bool(ctx, "rows", false) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "console: audit: %s\n", s == NULL ? err :
+		    sqlite3_errmsg(store_db(con->http_st)));
+	sqlite3_finalize(s);
+	(void)pthread_mutex_unlock(&con->db_lock);
+	return rc;
+}
+
+/*
+ * The audit page, with the result of a verification when @rep is not
+ * NULL.  Entries hold no personal data (orders/audit.h).
+ */
+static int
+audit_page(struct console *con, struct http_response *resp,
+    const struct staff_req *sr, const struct store_audit_report *rep)
+{
+	struct template_ctx *ctx;
+	int rc = -1;
+
+	ctx = page_ctx(con, sr, "console.audit.title", "nav_audit");
+	if (ctx == NULL)
+		return -1;
+	if (rep != NULL && (template_set_bool(ctx, "verified", true) != 0 ||
+	    template_set_bool(ctx, "intact", rep->bad_id == 0) != 0 ||
+	    set_int(ctx, "checked", (long)rep->checked) != 0 ||
+	    set_int(ctx, "bad_id", (long)rep->bad_id) != 0 ||
+	    template_set(ctx, "why", rep->why) != 0))
+		goto out;
+	if (audit_rows(con, ctx) != 0)
+		goto out;
+	rc = render(con, resp, 200, CONSOLE_TPL_AUDIT, sr->lang, ctx, false);
+out:
+	template_ctx_free(ctx);
+	return rc;
+}
+
+/*
+ * GET /audit: the newest CONSOLE_AUDIT_SHOWN audit entries, newest first,
+ * for roles with view_audit; others: 403.
+ */
+static int
+audit_get(const struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	struct console *con = app;
+	struct staff_req sr;
+	int rc;
+
+	rc = signed_in(con, req, resp, &sr);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	if (!staff_can(sr.acct.role, STAFF_VIEW_AUDIT))
+		return message_page(con, resp, &sr, 403);
+	return audit_page(con, resp, &sr, NULL);
+}
+
+/*
+ * POST /audit/verify: view_audit and the session's CSRF token required
+ * (403 otherwise); walks the whole chain (store_audit_verify()) and shows
+ * the audit page with "intact, N entries" or "broken at entry N: why".
+ */
+static int
+audit_verify_post(const struct http_request *req,
+    struct http_response *resp, void *app)
+{
+	struct console *con = app;
+	struct staff_req sr;
+	struct store_audit_report rep;
+	enum store_status ss;
+	int rc;
+
+	rc = signed_in(con, req, resp, &sr);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	if (!staff_can(sr.acct.role, STAFF_VIEW_AUDIT))
+		return message_page(con, resp, &sr, 403);
+	if (!csrf_ok(req, &sr))
+		return http_response_error(resp, 403, "csrf: missing or not "
+		    "this session's");
+	memset(&rep, 0, sizeof(rep));
+	if (pthread_mutex_lock(&con->db_lock) != 0)
+		return -1;
+	ss = store_audit_verify(con->http_st, &rep);
+	if (ss != STORE_OK)
+		fprintf(stderr, "console: audit verify: %s\n",
+		    store_errmsg(con->http_st));
+	(void)pthread_mutex_unlock(&con->db_lock);
+	if (ss != STORE_OK)
+		return -1;
+	return audit_page(con, resp, &sr, &rep);
+}
+
 static const struct http_route console_routes[] = {
 	{ "GET", "/healthz", 0, 0, 0, healthz },
 	{ "GET", "/console.css", 0, 0, 0, css_get },
@@ -996,6 +1281,10 @@ static const struct http_route console_routes[] = {
 	{ "GET", "/", 0, 0, 0, today_get },
 	{ "GET", "/queue", 0, 0, 0, queue_get },
 	{ "GET", CONSOLE_ORDER_PREFIX, HTTP_ROUTE_PREFIX, 0, 0, order_get },
+	{ "GET", "/stock", 0, 0, 0, stock_get },
+	{ "GET", "/audit", 0, 0, 0, audit_get },
+	{ "POST", "/audit/verify", 0, 0, CONSOLE_FORM_BODY_MAX,
+	    audit_verify_post },
 };
 
 /* ---- the pull thread ---- */
@@ -1277,12 +1566,14 @@ pages_setup(struct console *con, char *errbuf, size_t errsz)
 	    !template_has(con->ts, CONSOLE_TPL_QUEUE) ||
 	    !template_has(con->ts, CONSOLE_TPL_ORDER) ||
 	    !template_has(con->ts, CONSOLE_TPL_PAGE) ||
+	    !template_has(con->ts, CONSOLE_TPL_STOCK) ||
+	    !template_has(con->ts, CONSOLE_TPL_AUDIT) ||
 	    !template_has_lang(con->ts, "en")) {
 		errbuf_set(errbuf, errsz, "templates: %s/%s must hold %s, %s, "
-		    "%s, %s and %s.html, and i18n/en.ini must exist",
+		    "%s, %s, %s, %s and %s.html, and i18n/en.ini must exist",
 		    con->cfg.templates, CONSOLE_TPL_DIR, CONSOLE_TPL_LOGIN,
 		    CONSOLE_TPL_TODAY, CONSOLE_TPL_QUEUE, CONSOLE_TPL_ORDER,
-		    CONSOLE_TPL_PAGE);
+		    CONSOLE_TPL_PAGE, CONSOLE_TPL_STOCK, CONSOLE_TPL_AUDIT);
 		return -1;
 	}
 	if (str_printf(path, sizeof(path), "%s/%s", con->cfg.templates,

@@ -37,8 +37,9 @@
 #define PHONE_E164 "+33612345678"
 #define OTHER_PSEUDONYM "Barnabe Autrecentre"
 #define COOKIE_MAX 160
-#define PAGE_MAX (24 * 1024)	/* no console page is larger */
+#define PAGE_MAX (64 * 1024)	/* no console page is larger */
 #define LOGIN_LIMIT 20		/* CONSOLE_LOGIN_PER_MINUTE */
+#define OWN_SOURCE "127.0.0.9"	/* test_stock, test_audit log in from here */
 
 static char dir[4096];
 static char pwfile[4200];
@@ -116,6 +117,47 @@ count_rows(const char *sql, const char *arg)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return n;
+}
+
+/* The first column of @sql's first row as text into @buf ("" if none). */
+static void
+text_of(const char *sql, char *buf, size_t bufsz)
+{
+	char path[4200];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+
+	buf[0] = '\0';
+	ck_assert_int_ge(str_printf(path, sizeof(path), "%s/centre.db", dir),
+	    0);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_text(s, 0) != NULL)
+		ck_assert_int_ge(str_copy(buf, bufsz,
+		    (const char *)sqlite3_column_text(s, 0)), 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* Run one statement that changes centre.db behind the daemon's back. */
+static void
+db_write(const char *sql)
+{
+	char path[4200];
+	sqlite3 *db = NULL;
+
+	ck_assert_int_ge(str_printf(path, sizeof(path), "%s/centre.db", dir),
+	    0);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_changes(db), 1);
+	sqlite3_close(db);
 }
 
 /* Once for the suite: the state, the staff, the orders, the daemon. */
@@ -250,22 +292,34 @@ cookie_of(const struct daemon_reply *rp, char c[COOKIE_MAX])
 	return str_copy(c, COOKIE_MAX, v);
 }
 
-/* Log in; the new cookie into @c.  @prev: a cookie to bring, or NULL. */
+/*
+ * Log in from @source (NULL: the default address); the new cookie into
+ * @c.  @prev: a cookie to bring, or NULL.  The stock and audit tests log
+ * in from an address of their own, so the suite stays under the login
+ * limit of one address.
+ */
 static void
-login(const char *user, const char *pw, const char *prev, char c[COOKIE_MAX])
+login_from(const char *user, const char *pw, const char *prev,
+    const char *source, char c[COOKIE_MAX])
 {
 	struct daemon_reply rp;
 	char body[256], loc[128];
 
 	ck_assert_int_ge(str_printf(body, sizeof(body),
 	    "login=%s&password=%s&lang=en", user, pw), 0);
-	req("POST", "/login", prev, body, NULL, &rp);
+	req("POST", "/login", prev, body, source, &rp);
 	ck_assert_msg(rp.status == 303, "login %s: %ld", user, rp.status);
 	ck_assert_int_eq(daemon_reply_header(&rp, "Location", loc,
 	    sizeof(loc)), 0);
 	ck_assert_str_eq(loc, "/?lang=en");
 	ck_assert_int_eq(cookie_of(&rp, c), 0);
 	daemon_reply_free(&rp);
+}
+
+static void
+login(const char *user, const char *pw, const char *prev, char c[COOKIE_MAX])
+{
+	login_from(user, pw, prev, NULL, c);
 }
 
 static void
@@ -697,6 +751,167 @@ START_TEST(test_disabled_account)
 }
 END_TEST
 
+/* The lot's line of the stock page holds @mark (NULL: no mark at all). */
+static void
+assert_lot_marked(const char *body, const char *lot, const char *mark)
+{
+	char needle[96], line[512];
+	const char *p, *q;
+
+	ck_assert_int_ge(str_printf(needle, sizeof(needle),
+	    "<span class=\"ref\">%s</span>", lot), 0);
+	p = strstr(body, needle);
+	ck_assert_msg(p != NULL, "lot %s not shown", lot);
+	q = strstr(p, "</li>");
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_lt((size_t)(q - p), sizeof(line));
+	memcpy(line, p, (size_t)(q - p));
+	line[q - p] = '\0';
+	if (mark != NULL)
+		ck_assert_msg(strstr(line, mark) != NULL, "%s", line);
+	else
+		ck_assert_msg(strstr(line, "class=\"tag\"") == NULL, "%s",
+		    line);
+}
+
+START_TEST(test_stock)
+{
+	struct daemon_reply rp;
+	char c[COOKIE_MAX], xlot[64], alot[64];
+	const char *users[] = { "pack1", "rev" };
+
+	text_of("SELECT lot FROM stock_lots WHERE item = 'NALOX' AND lot "
+	    "LIKE 'NALOX-X%'", xlot, sizeof(xlot));
+	text_of("SELECT lot FROM stock_lots WHERE item = 'NALOX' AND lot "
+	    "LIKE 'NALOX-A%'", alot, sizeof(alot));
+	ck_assert_str_ne(xlot, "");
+	ck_assert_str_ne(alot, "");
+	login_from("coord", PW_TEXT, NULL, OWN_SOURCE, c);
+	get("/stock?lang=en", c, &rp);
+	ck_assert_int_eq(rp.status, 200);
+	ck_assert_ptr_nonnull(strstr(rp.body, "<h1>Stock</h1>"));
+	ck_assert_ptr_nonnull(strstr(rp.body, "Naloxone nasal spray"));
+	ck_assert_ptr_nonnull(strstr(rp.body, "href=\"/stock?lang=en\" "
+	    "aria-current=\"page\""));
+	ck_assert_ptr_nonnull(strstr(rp.body, "1 expired lots"));
+	/* The expired demo lot is marked, the fresh one is not. */
+	assert_lot_marked(rp.body, xlot, "EXPIRED");
+	assert_lot_marked(rp.body, alot, NULL);
+	/* Packing (FEFO) order: the earliest expiry, the expired lot, first. */
+	ck_assert(strstr(rp.body, xlot) < strstr(rp.body, alot));
+	assert_no_personal(rp.body);
+	daemon_reply_free(&rp);
+	get("/stock?lang=fr", c, &rp);
+	ck_assert_int_eq(rp.status, 200);
+	assert_lot_marked(rp.body, xlot, "PÉRIMÉ");
+	daemon_reply_free(&rp);
+	/* The menu of every page links to it. */
+	get("/?lang=en", c, &rp);
+	ck_assert_ptr_nonnull(strstr(rp.body, "href=\"/stock?lang=en\""));
+	ck_assert_ptr_nonnull(strstr(rp.body, "href=\"/audit?lang=en\""));
+	daemon_reply_free(&rp);
+	/* Packers and reviewers see it too (no personal data). */
+	for (size_t i = 0; i < ARRAY_LEN(users); i++) {
+		login_from(users[i], PW_TEXT, NULL, OWN_SOURCE, c);
+		get("/stock", c, &rp);
+		ck_assert_int_eq(rp.status, 200);
+		assert_lot_marked(rp.body, xlot, "PÉRIMÉ");
+		assert_no_personal(rp.body);
+		daemon_reply_free(&rp);
+	}
+	/* Not signed in: back to the login page. */
+	get("/stock", NULL, &rp);
+	assert_to_login(&rp);
+	daemon_reply_free(&rp);
+}
+END_TEST
+
+START_TEST(test_audit)
+{
+	struct daemon_reply rp;
+	char c[COOKIE_MAX], path[256], tok[80], body[128], needle[128];
+
+	login_from("coord", PW_TEXT, NULL, OWN_SOURCE, c);
+	ck_assert_int_ge(str_printf(path, sizeof(path), "/order/%s", ref), 0);
+	get(path, c, &rp);
+	ck_assert_int_eq(rp.status, 200);
+	daemon_reply_free(&rp);
+	get("/audit?lang=en", c, &rp);
+	ck_assert_int_eq(rp.status, 200);
+	ck_assert_ptr_nonnull(strstr(rp.body, "<h1>Audit log</h1>"));
+	/* Newest first: the first row is the order.show just written. */
+	ck_assert_int_ge(str_printf(needle, sizeof(needle), "<td>staff:coord"
+	    "</td><td>order.show</td><td>%s</td>", ref), 0);
+	ck_assert_ptr_nonnull(strstr(rp.body, needle));
+	ck_assert_ptr_eq(strstr(rp.body, "<td>order.show</td>"),
+	    strstr(rp.body, needle) + strlen("<td>staff:coord</td>"));
+	ck_assert_ptr_nonnull(strstr(rp.body, "<td>staff.login</td>"));
+	ck_assert_ptr_null(strstr(rp.body, "Chain intact"));
+	/* The other centre's orders stay out of this centre's audit page. */
+	ck_assert_msg(strstr(rp.body, ref2) == NULL, "other centre's %s shown",
+	    ref2);
+	assert_no_personal(rp.body);
+	csrf_of(rp.body, tok);
+	daemon_reply_free(&rp);
+
+	/* Verify: without the token or with a wrong one, 403. */
+	req("POST", "/audit/verify?lang=en", c, "", NULL, &rp);
+	ck_assert_int_eq(rp.status, 403);
+	ck_assert_ptr_null(strstr(rp.body, "intact"));
+	daemon_reply_free(&rp);
+	req("POST", "/audit/verify?lang=en", c, "csrf=00000000000000000000000"
+	    "00000000000000000000000000000000000000000", NULL, &rp);
+	ck_assert_int_eq(rp.status, 403);
+	daemon_reply_free(&rp);
+	ck_assert_int_ge(str_printf(body, sizeof(body), "csrf=%s", tok), 0);
+	req("POST", "/audit/verify?lang=en", c, body, NULL, &rp);
+	ck_assert_int_eq(rp.status, 200);
+	ck_assert_ptr_nonnull(strstr(rp.body, "Chain intact, "));
+	ck_assert_int_ge(str_printf(needle, sizeof(needle), "Chain intact, %d "
+	    "entries verified", count_rows("SELECT count(*) FROM audit",
+	    NULL)), 0);
+	ck_assert_msg(strstr(rp.body, needle) != NULL, "%s", needle);
+	ck_assert_ptr_nonnull(strstr(rp.body, "<td>order.show</td>"));
+	daemon_reply_free(&rp);
+
+	/* A packer may not read the log nor verify it. */
+	login_from("pack1", PW_TEXT, NULL, OWN_SOURCE, c);
+	get("/audit", c, &rp);
+	ck_assert_int_eq(rp.status, 403);
+	ck_assert_ptr_null(strstr(rp.body, "order.show"));
+	ck_assert_ptr_null(strstr(rp.body, "href=\"/audit"));
+	csrf_of(rp.body, tok);
+	daemon_reply_free(&rp);
+	ck_assert_int_ge(str_printf(body, sizeof(body), "csrf=%s", tok), 0);
+	req("POST", "/audit/verify", c, body, NULL, &rp);
+	ck_assert_int_eq(rp.status, 403);
+	ck_assert_ptr_null(strstr(rp.body, "intact"));
+	daemon_reply_free(&rp);
+
+	/* One entry edited behind the daemon's back: broken at entry 2. */
+	db_write("UPDATE audit SET actor = 'x' WHERE id = 2");
+	login_from("rev", PW_TEXT, NULL, OWN_SOURCE, c);
+	get("/audit?lang=en", c, &rp);
+	ck_assert_int_eq(rp.status, 200);
+	csrf_of(rp.body, tok);
+	daemon_reply_free(&rp);
+	ck_assert_int_ge(str_printf(body, sizeof(body), "csrf=%s&lang=en",
+	    tok), 0);
+	req("POST", "/audit/verify?lang=en", c, body, NULL, &rp);
+	ck_assert_int_eq(rp.status, 200);
+	ck_assert_msg(strstr(rp.body, "Chain broken at entry 2: ") != NULL,
+	    "%s", rp.body);
+	ck_assert_ptr_null(strstr(rp.body, "Chain intact"));
+	daemon_reply_free(&rp);
+	get("/audit?lang=fr", c, &rp);
+	ck_assert_ptr_nonnull(strstr(rp.body, "Journal d’audit"));
+	daemon_reply_free(&rp);
+	req("POST", "/audit/verify?lang=fr", c, body, NULL, &rp);
+	ck_assert_ptr_nonnull(strstr(rp.body, "Chaîne rompue à l’entrée 2"));
+	daemon_reply_free(&rp);
+}
+END_TEST
+
 START_TEST(test_login_rate_limit)
 {
 	struct daemon_reply rp;
@@ -745,6 +960,8 @@ console_web_suite(void)
 	tcase_add_test(tc, test_other_centre);
 	tcase_add_test(tc, test_reviewer);
 	tcase_add_test(tc, test_disabled_account);
+	tcase_add_test(tc, test_stock);
+	tcase_add_test(tc, test_audit);
 	tcase_add_test(tc, test_login_rate_limit);
 	suite_add_tcase(s, tc);
 	return s;
